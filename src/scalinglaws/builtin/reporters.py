@@ -1,0 +1,12 @@
+"""Built-in reporters."""
+
+from ..hookspecs import hookimpl
+from ..report import files
+
+
+@hookimpl
+def register_reporters(register):
+    register("json", files.results_json)
+    register("csv", files.params_csv)
+    register("markdown", files.report_md)
+    register("plots", files.plots)

@@ -1,0 +1,196 @@
+"""The `scalinglaws` command. Heavy imports (JAX) happen inside commands, so --help is instant."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Any, Callable
+
+import click
+
+KINDS = ("laws", "sources", "estimators", "tasks", "reporters", "plugins")
+
+
+class UserError(click.ClickException):
+    """A problem in the user's input: printed as is, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn ScalingLawsError into one clear message; keep tracebacks for --traceback and bugs."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .errors import ScalingLawsError
+
+        ctx = click.get_current_context()
+        try:
+            return fn(*args, **kwargs)
+        except ScalingLawsError as exc:
+            if ctx.find_root().params.get("traceback"):
+                raise
+            raise UserError(str(exc)) from None
+
+    return wrapper
+
+
+def _registry():
+    from .plugins import get_registry
+
+    registry = get_registry()
+    for problem in registry.problems:
+        click.echo(f"warning: {problem}", err=True)
+    return registry
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--traceback", is_flag=True, help="Show Python tracebacks for errors.")
+@click.version_option(package_name="scalinglaws")
+def cli(traceback: bool) -> None:
+    """Fit, compare and act on neural scaling laws, from YAML specs.
+
+    \b
+    scalinglaws run specs/quickstart.yaml --out out
+    scalinglaws validate my-spec.yaml
+    scalinglaws list laws
+    """
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: the spec's output.dir).")
+@click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of a table.")
+@user_errors
+def run(spec: str, out: str, as_json: bool) -> None:
+    """Run SPEC: fit, report, and write OUT/results.json, params.csv, report.md and plots."""
+    from .runner import run as run_spec
+    from .spec.structure import load_spec
+
+    registry = _registry()
+    loaded = load_spec(spec, registry)
+    target = out or loaded.output.dir
+    result = run_spec(loaded, out=target, registry=registry)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        return
+    _print_summary(result)
+    click.echo(f"wrote {target}/ (results.json, params.csv, report.md, plots) in {result.elapsed_s:.1f} s")
+
+
+def _print_summary(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for task in result.tasks:
+        rows = getattr(task, "rows", lambda: [])()
+        if not rows:
+            continue
+        fit = task.fit
+        table = Table(title=f"{task.name}: {fit.law.name} on {task.dataset} "
+                            f"({fit.n_points} points, objective {fit.objective:.6g}, "
+                            f"{fit.n_at_best}/{fit.n_polished} polished starts at best)")
+        has_truth = any("truth" in r for r in rows)
+        table.add_column("parameter")
+        table.add_column("estimate", justify="right")
+        if has_truth:
+            table.add_column("truth", justify="right")
+            table.add_column("rel. error", justify="right")
+        for r in rows:
+            cells = [r["parameter"], f"{r['estimate']:.6g}"]
+            if has_truth:
+                cells += [f"{r['truth']:.6g}", f"{r['rel_error']:.2%}"]
+            table.add_row(*cells)
+        console.print(table)
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@user_errors
+def validate(spec: str) -> None:
+    """Check SPEC without running it; every problem is listed with its file:line:column."""
+    from .spec.structure import load_spec
+
+    loaded = load_spec(spec, _registry())
+    click.echo(f"{spec}: ok ({len(loaded.datasets)} datasets, {len(loaded.tasks)} tasks)")
+
+
+def _describe_kind(kind: str, registry) -> list:
+    if kind == "plugins":
+        return [{"name": p.name, "distribution": p.distribution, "version": p.version,
+                 "hooks": p.hooks, "error": p.error} for p in registry.plugins.values()]
+    out = []
+    for name, reg in sorted(getattr(registry, kind).items()):
+        doc = (getattr(reg.obj, "description", "") or (reg.obj.__doc__ or "")).strip()
+        out.append({"name": name, "plugin": reg.plugin, "distribution": reg.distribution,
+                    "summary": doc.splitlines()[0] if doc else ""})
+    return out
+
+
+@cli.command("list")
+@click.argument("kind", type=click.Choice(KINDS), default="laws")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@user_errors
+def list_(kind: str, as_json: bool) -> None:
+    """List registered laws, sources, estimators, tasks, reporters or plugins."""
+    items = _describe_kind(kind, _registry())
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    for item in items:
+        if kind == "plugins":
+            hooks = ", ".join(item["hooks"]) or "no hooks"
+            line = f"{item['name']}  ({item['distribution']} {item['version']}): {hooks}"
+            click.echo(line + (f"  [error: {item['error']}]" if item["error"] else ""))
+        else:
+            click.echo(f"{item['name']:<20} {item['summary']}  [{item['distribution']}]")
+
+
+def describe_law(family) -> dict:
+    return {
+        "name": family.name,
+        "formula": family.formula,
+        "inputs": list(family.inputs),
+        "parameters": [{"name": p.name, "fitted_as": p.fitted_as, "description": p.description,
+                        "default_init": list(p.init)} for p in family.parameters],
+        "reference": family.reference,
+        "description": family.description,
+        "notes": family.notes,
+        "default_estimator": dict(family.default_estimator),
+    }
+
+
+@cli.command()
+@click.argument("law")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@user_errors
+def describe(law: str, as_json: bool) -> None:
+    """Show a law's formula, inputs, parameters and reference."""
+    info: Any = describe_law(_registry().law(law))
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"{info['name']}: {info['formula']}")
+    if info["description"]:
+        click.echo(f"  {info['description']}")
+    click.echo(f"  inputs: {', '.join(info['inputs'])}")
+    click.echo("  parameters:")
+    for p in info["parameters"]:
+        click.echo(f"    {p['name']:<8} fitted as {p['fitted_as']:<8} {p['description']}")
+    click.echo(f"  reference: {info['reference']}")
+    if info["notes"]:
+        click.echo(f"  notes: {info['notes']}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    cli(prog_name="scalinglaws")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""Runs written in the spec itself."""
+
+from __future__ import annotations
+
+import attrs
+
+from ..spec.fields import field
+from .table import Table
+
+
+@attrs.frozen(kw_only=True)
+class InlineSource:
+    """Rows in the spec: `rows: [{N: 1e8, D: 2e9, loss: 3.1}, ...]`, one mapping per run."""
+
+    rows: tuple[dict[str, float], ...] = field(doc="One mapping per run, all with the same keys.")
+
+    def load(self, ctx) -> Table:
+        return Table.from_rows(list(self.rows), source=f"inline rows of dataset {ctx.dataset!r}")

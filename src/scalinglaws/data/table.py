@@ -1,0 +1,212 @@
+"""Table: named columns of a set of runs, with the provenance needed for row-level errors."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence
+
+import numpy as np
+
+from ..errors import DataError, closest
+
+# The conventional compute identity C = 6 N D (Kaplan et al. 2020): a table with two of the three
+# gets the third, so Chinchilla-style data with N and C fits without a spec-level derivation.
+_DERIVED = {
+    "D": (("C", "N"), lambda c: c["C"] / (6.0 * c["N"]), "D = C / (6 N)"),
+    "C": (("N", "D"), lambda c: 6.0 * c["N"] * c["D"], "C = 6 N D"),
+    "N": (("C", "D"), lambda c: c["C"] / (6.0 * c["D"]), "N = C / (6 D)"),
+}
+
+
+def _to_column(values: Sequence[Any]) -> np.ndarray:
+    """float64 when every cell is a number, else the cells as text."""
+    try:
+        return np.array([float(v) for v in values], dtype=np.float64)
+    except (TypeError, ValueError):
+        return np.array(["" if v is None else str(v) for v in values], dtype=object)
+
+
+class Table:
+    """Columns of equal length. ``source`` and ``lines`` (the file line of each row, when read from
+    a file) let errors name the row a bad value came from; ``meta`` carries facts such as a
+    simulated dataset's true parameters."""
+
+    def __init__(self, columns: Mapping[str, Any], *, source: str = "<table>",
+                 lines: Optional[np.ndarray] = None, meta: Optional[Mapping[str, Any]] = None,
+                 notes: Sequence[str] = ()):
+        cols: Dict[str, np.ndarray] = {}
+        n = None
+        for name, values in columns.items():
+            arr = np.asarray(values)
+            if arr.ndim != 1:
+                raise DataError(f"column {name!r} must be one-dimensional, got shape {arr.shape}",
+                                source=source)
+            arr = arr.astype(np.float64) if arr.dtype.kind in "iuf" else _to_column(list(arr))
+            if n is not None and len(arr) != n:
+                raise DataError(f"column {name!r} has {len(arr)} values, others have {n}; "
+                                "columns must be equally long", source=source)
+            n = len(arr)
+            cols[str(name)] = arr
+        self._columns = cols
+        self.source = source
+        self.lines = lines
+        self.meta = dict(meta or {})
+        self.notes = list(notes)
+
+    # construction -------------------------------------------------------------------------
+    @classmethod
+    def from_columns(cls, columns: Optional[Mapping[str, Any]] = None, /, *, source: str = "<table>",
+                     **kw: Any) -> "Table":
+        """``Table.from_columns(N=[...], D=[...], loss=[...])`` or from a mapping."""
+        merged = dict(columns or {})
+        merged.update(kw)
+        return cls(merged, source=source)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Mapping[str, Any]], *, source: str = "<rows>") -> "Table":
+        names: list = []
+        for row in rows:
+            for k in row:
+                if k not in names:
+                    names.append(k)
+        for i, row in enumerate(rows, start=1):
+            missing = [k for k in names if k not in row]
+            if missing:
+                raise DataError(f"missing {', '.join(map(repr, missing))}; every row needs the "
+                                "same keys", source=source, row=i)
+        return cls({k: [row[k] for row in rows] for k in names}, source=source)
+
+    @classmethod
+    def from_csv(cls, path, *, delimiter: str = ",", source: Optional[str] = None) -> "Table":
+        """Read a CSV file with a header row; numeric columns become float64."""
+        path = Path(path)
+        label = source or str(path)
+        try:
+            handle = path.open(newline="", encoding="utf-8")
+        except FileNotFoundError:
+            raise DataError(f"no such file ({path.resolve()}); check `path` in the spec",
+                            source=label) from None
+        with handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            header = next(reader, None)
+            if header is None:
+                raise DataError("the file is empty; it needs a header row and at least one run",
+                                source=label)
+            header = [h.strip() for h in header]
+            for i, h in enumerate(header):
+                if not h:
+                    raise DataError(f"header cell {i + 1} is empty; every column needs a name",
+                                    source=label, row=0)
+                if header.index(h) != i:
+                    raise DataError(f"column {h!r} appears twice in the header", source=label, row=0)
+            cells: list = [[] for _ in header]
+            lines = []
+            for row in reader:
+                if not row or all(not c.strip() for c in row):
+                    continue
+                if len(row) != len(header):
+                    raise DataError(f"has {len(row)} cells, the header has {len(header)}",
+                                    source=label, row=len(lines) + 1)
+                for col, value in zip(cells, row):
+                    col.append(value.strip())
+                lines.append(reader.line_num)
+        if not lines:
+            raise DataError("the file has a header but no rows", source=label)
+        return cls({h: c for h, c in zip(header, cells)}, source=label, lines=np.array(lines))
+
+    # access -------------------------------------------------------------------------------
+    @property
+    def names(self) -> list:
+        return list(self._columns)
+
+    def __len__(self) -> int:
+        return len(next(iter(self._columns.values()))) if self._columns else 0
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._columns
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._columns:
+            raise DataError(self._missing_message(name), source=self.source, column=name)
+        return self._columns[name]
+
+    def _missing_message(self, name: str) -> str:
+        return (f"no column {name!r}{closest(name, self._columns)}; the table has "
+                f"{', '.join(self._columns)}. Rename one with `columns: {{{name}: <column>}}`")
+
+    def row_label(self, i: int) -> int:
+        """1-based row number of row ``i`` (data rows, the header not counted)."""
+        return i + 1
+
+    def numeric(self, name: str, *, positive: bool = False, why: str = "") -> np.ndarray:
+        """Column ``name`` as finite float64 (and > 0 when ``positive``), or a DataError naming the
+        first bad row."""
+        if name not in self._columns:
+            derived = self._derive(name)
+            if derived is None:
+                raise DataError(self._missing_message(name), source=self.source, column=name)
+            return derived if not positive else self._check_positive(name, derived, why)
+        col = self._columns[name]
+        if col.dtype.kind != "f":
+            for i, v in enumerate(col):
+                try:
+                    float(v)
+                except ValueError:
+                    raise DataError(f"{v!r} is not a number; fix the cell or drop the row",
+                                    source=self.source, row=self.row_label(i), column=name) from None
+        values = col.astype(np.float64)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"value {values[i]!r} is not finite; fix or drop the row",
+                            source=self.source, row=self.row_label(i), column=name)
+        return self._check_positive(name, values, why) if positive else values
+
+    def _check_positive(self, name: str, values: np.ndarray, why: str) -> np.ndarray:
+        bad = ~(values > 0)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"value {values[i]!r} must be > 0{why}; fix or drop the row",
+                            source=self.source, row=self.row_label(i), column=name)
+        return values
+
+    def _derive(self, name: str) -> Optional[np.ndarray]:
+        if name not in _DERIVED:
+            return None
+        needs, fn, text = _DERIVED[name]
+        if not all(n in self._columns for n in needs):
+            return None
+        values = fn({n: self.numeric(n) for n in needs})
+        if text not in self.notes:
+            self.notes.append(text)
+        return values
+
+    # transformation -----------------------------------------------------------------------
+    def rename(self, mapping: Mapping[str, str]) -> "Table":
+        """``{new: old}``: give column ``old`` the name ``new``."""
+        cols = dict(self._columns)
+        for new, old in mapping.items():
+            if old not in self._columns:
+                raise DataError(self._missing_message(old), source=self.source, column=old)
+            cols[new] = cols.pop(old) if old in cols else self._columns[old]
+        return self._replace(cols)
+
+    def take(self, index: Iterable[int]) -> "Table":
+        idx = np.asarray(list(index), dtype=np.int64)
+        cols = {k: v[idx] for k, v in self._columns.items()}
+        lines = self.lines[idx] if self.lines is not None else None
+        out = self._replace(cols)
+        out.lines = lines
+        return out
+
+    def _replace(self, cols: Mapping[str, np.ndarray]) -> "Table":
+        return Table(cols, source=self.source, lines=self.lines, meta=self.meta, notes=self.notes)
+
+    def to_dict(self) -> Dict[str, list]:
+        return {k: [float(x) if isinstance(x, (float, np.floating)) and math.isfinite(x) else x
+                    for x in v.tolist()] for k, v in self._columns.items()}
+
+    def __repr__(self) -> str:
+        return f"Table({len(self)} rows: {', '.join(self._columns)}; from {self.source})"

@@ -1,0 +1,38 @@
+"""The plugin hooks. Each hook receives a ``register`` callback; the host validates what is passed
+to it and names the plugin in any error. Built-ins register through these same hooks."""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("scalinglaws")
+hookimpl = pluggy.HookimplMarker("scalinglaws")
+
+
+@hookspec
+def register_laws(register):
+    """Add law families: ``register(family)`` with a :class:`scalinglaws.laws.LawFamily`."""
+
+
+@hookspec
+def register_data_sources(register):
+    """Add data sources: ``register(name, cls)``; ``cls`` is an attrs class whose fields are the
+    source's spec keys and whose ``load(ctx) -> Table`` reads the data."""
+
+
+@hookspec
+def register_estimators(register):
+    """Add estimators: ``register(name, cls)``; ``cls`` is an attrs class whose fields are the
+    estimator's spec keys and whose ``fit(family, table_inputs, target, *, seed) -> FitResult``
+    fits a law."""
+
+
+@hookspec
+def register_tasks(register):
+    """Add tasks: ``register(name, cls)``; ``cls`` is an attrs class whose fields are the task's
+    spec keys, with ``run(ctx) -> TaskResult`` and optionally ``check(spec, registry)`` yielding
+    ``(relative_path, message)`` for cross-reference problems."""
+
+
+@hookspec
+def register_reporters(register):
+    """Add reporters: ``register(name, fn)``; ``fn(run_result, out_dir) -> list[str]`` writes files
+    into the (temporary) output folder and returns their names."""

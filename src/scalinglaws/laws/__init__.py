@@ -1,0 +1,6 @@
+"""Law families: each a named formula with parameters and a pure JAX prediction."""
+
+from .base import LawFamily as LawFamily
+from .base import Parameter as Parameter
+
+__all__ = ["LawFamily", "Parameter"]

@@ -1,0 +1,76 @@
+"""Chinchilla's parametric loss (Hoffmann et al. 2022, approach 3)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from .base import LawFamily, Parameter
+
+CHINCHILLA_GRID = {
+    # Besiroglu et al. 2024 (and Hoffmann et al. 2022): 6 x 5 x 5 x 6 x 5 = 4500 starts.
+    "e": tuple(np.arange(-1.0, 1.0 + 1e-9, 0.5)),
+    "a": tuple(np.arange(0.0, 25.0 + 1e-9, 5.0)),
+    "b": tuple(np.arange(0.0, 25.0 + 1e-9, 5.0)),
+    "alpha": tuple(np.arange(0.0, 2.0 + 1e-9, 0.5)),
+    "beta": tuple(np.arange(0.0, 2.0 + 1e-9, 0.5)),
+}
+
+
+def _terms(theta, z):
+    e, a, b, alpha, beta = theta[0], theta[1], theta[2], theta[3], theta[4]
+    log_n, log_d = z[:, 0], z[:, 1]
+    return jnp.stack([jnp.broadcast_to(e, log_n.shape), a - alpha * log_n, b - beta * log_d], axis=1)
+
+
+def log_predict(theta, z):
+    """log L = LSE(e, a - alpha log N, b - beta log D) with z = (log N, log D)."""
+    return jnp.logaddexp(jnp.logaddexp(theta[0], theta[1] - theta[3] * z[:, 0]),
+                         theta[2] - theta[4] * z[:, 1])
+
+
+def log_predict_and_jac(theta, z):
+    """The Jacobian of a log-sum-exp is its softmax weights: one pass gives both."""
+    t = _terms(theta, z)
+    y = jnp.max(t, axis=1)
+    s = jnp.exp(t - y[:, None])
+    total = jnp.sum(s, axis=1)
+    y = y + jnp.log(total)
+    s = s / total[:, None]
+    jac = jnp.stack([s[:, 0], s[:, 1], s[:, 2], -z[:, 0] * s[:, 1], -z[:, 1] * s[:, 2]], axis=1)
+    return y, jac
+
+
+def _log_inputs(x):
+    return np.log(x)
+
+
+chinchilla = LawFamily(
+    name="chinchilla",
+    formula="L(N, D) = E + A / N^alpha + B / D^beta",
+    reference=(
+        "Hoffmann et al. 2022, 'Training Compute-Optimal Large Language Models' (approach 3); "
+        "Besiroglu et al. 2024, 'Chinchilla Scaling: A replication attempt'"
+    ),
+    description="Loss of a language model with N parameters trained on D tokens.",
+    notes=(
+        "Fitted as log L = LSE(e, a - alpha log N, b - beta log D) with E = exp(e), A = exp(a), "
+        "B = exp(b). Default recipe: Huber (delta 1e-3) on log residuals summed over points, "
+        "4500-point initialisation grid."
+    ),
+    inputs=("N", "D"),
+    parameters=(
+        Parameter(name="E", transform="log", fit_name="e", init=CHINCHILLA_GRID["e"],
+                  description="irreducible loss"),
+        Parameter(name="A", transform="log", fit_name="a", init=CHINCHILLA_GRID["a"],
+                  description="scale of the parameter term"),
+        Parameter(name="B", transform="log", fit_name="b", init=CHINCHILLA_GRID["b"],
+                  description="scale of the data term"),
+        Parameter(name="alpha", init=CHINCHILLA_GRID["alpha"], description="exponent of N"),
+        Parameter(name="beta", init=CHINCHILLA_GRID["beta"], description="exponent of D"),
+    ),
+    log_predict=log_predict,
+    log_predict_and_jac=log_predict_and_jac,
+    prepare=_log_inputs,
+    default_estimator={"loss": "huber", "delta": 1e-3, "space": "log"},
+)

@@ -1,0 +1,1 @@
+"""Reporters: turn a run's results into files (JSON, CSV, Markdown, plots)."""

@@ -1,0 +1,71 @@
+"""report.md: what was fitted, how, and everything needed to reproduce it."""
+
+from __future__ import annotations
+
+from typing import List
+
+
+def _fmt(v) -> str:
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+def fit_section(task) -> List[str]:
+    fit = task.fit
+    est = fit.estimator
+    lines = [f"## Task `{task.name}`: fit `{fit.law.name}` to `{task.dataset}`", ""]
+    header = "| parameter | estimate |" + (" truth | relative error |" if task.truth else "")
+    lines += [header, "|---|---|" + ("---|---|" if task.truth else "")]
+    for row in task.rows():
+        cells = [row["parameter"], _fmt(row["estimate"])]
+        if task.truth:
+            cells += [_fmt(row.get("truth", "")), f"{row['rel_error']:.2%}" if "rel_error" in row else ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    loss = (f"Huber (delta = {est.get('delta')})" if est.get("loss") == "huber" else "squared error")
+    space = "log residuals, log y - log f(x)" if est.get("space") == "log" else "residuals y - f(x)"
+    starts = (f"{fit.n_starts} starts ({est.get('starts')}); {fit.n_polished} polished to "
+              f"convergence ({est.get('schedule')} schedule); {fit.n_at_best} reached the best "
+              "objective (within 1e-6 relative)")
+    lines += [
+        "",
+        f"![fit](fit_{task.name}.png)",
+        "",
+        "Fitting checklist:",
+        "",
+        f"- Law form: `{fit.law.formula}` ({fit.law.reference})",
+        f"- Points used: {fit.n_points} from dataset `{task.dataset}`"
+        + (f" (derived: {'; '.join(task.notes)})" if task.notes else ""),
+        f"- Loss: {loss} on {space}, summed over points; objective {fit.objective:.10g}",
+        f"- Optimiser: Levenberg-Marquardt with IRLS weights, float64, ftol {est.get('ftol')}, "
+        f"max {est.get('max_iter')} iterations; best start converged: {fit.converged} after "
+        f"{fit.iterations} iterations",
+        f"- Initialisation: {starts}",
+        "- Uncertainty: none (point estimate)",
+    ]
+    if fit.n_at_best < 2:
+        lines.append("- Warning: only one start reached the best objective; the optimum may be "
+                     "fragile. Try `schedule: full` or more starts.")
+    return lines + [""]
+
+
+def render(result) -> str:
+    spec = result.spec
+    lines = [f"# {spec.name or 'scalinglaws report'}", ""]
+    if spec.description:
+        lines += [spec.description.strip(), ""]
+    for task in result.tasks:
+        section = getattr(task, "markdown", None)
+        if section is not None:
+            lines += section()
+        elif getattr(task, "kind", None) == "fit":
+            lines += fit_section(task)
+    v = result.versions
+    lines += [
+        "## Reproducibility",
+        "",
+        f"- Spec: `{spec.file}` (sha256 `{spec.digest}`)",
+        f"- Seed: {spec.seed}",
+        "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
+        f"- Run time: {result.elapsed_s:.2f} s",
+        "",
+    ]
+    return "\n".join(lines)

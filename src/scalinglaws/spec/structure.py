@@ -1,0 +1,396 @@
+"""Plain YAML data -> frozen spec classes, collecting every problem with its file position.
+
+cattrs structures the leaves (option classes of sources, tasks, estimators, ``output``) with strict
+scalar hooks and forbidden extra keys; this module handles the tagged entries (``source:``,
+``kind:``, estimator ``name:``) through the plugin registry, turns cattrs' exception groups into
+``file:line:col: path: message`` lines, then runs every attrs validator and each task's own
+cross-reference checks, so that one run reports all problems at once.
+"""
+
+import hashlib
+import json
+import math
+import typing
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Optional
+
+import attrs
+import cattrs
+from cattrs.errors import ForbiddenExtraKeysError
+from cattrs.gen import make_dict_structure_fn
+
+from ..errors import SpecError, closest
+from .model import DatasetSpec, EstimatorSpec, LawSpec, OutputSpec, Spec, TaskSpec
+from .yaml_loader import Located, load_yaml
+
+
+class Invalid(Exception):
+    """A problem at ``at`` (a path relative to the value being structured)."""
+
+    def __init__(self, message: str, at: tuple = ()):
+        super().__init__(message)
+        self.message, self.at = message, tuple(at)
+
+
+_WORDS = {float: "a number", int: "a whole number", str: "text", bool: "true or false"}
+
+
+def _float(v, _):
+    if isinstance(v, bool):
+        raise Invalid(f"expected a number, got {v!r}")
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):  # YAML 1.1 reads `1e-3` as text; accept what float() accepts
+        try:
+            out = float(v)
+        except ValueError:
+            pass
+        else:
+            if not math.isnan(out):
+                return out
+    raise Invalid(f"expected a number, got {v!r}")
+
+
+def _int(v, _):
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    raise Invalid(f"expected a whole number, got {v!r}")
+
+
+def _str(v, _):
+    if isinstance(v, str):
+        return v
+    raise Invalid(f"expected text, got {v!r}")
+
+
+def _bool(v, _):
+    if isinstance(v, bool):
+        return v
+    raise Invalid(f"expected true or false, got {v!r}")
+
+
+def _describe(tp) -> str:
+    if tp in _WORDS:
+        return _WORDS[tp]
+    origin = typing.get_origin(tp)
+    if origin in (tuple, list):
+        return "a list"
+    if origin is dict or attrs.has(tp):
+        return "a mapping"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _collect(items: Iterable, structure_one: Callable, label: str, tp) -> list:
+    out, errors = [], []
+    for key, value in items:
+        try:
+            out.append(structure_one(key, value))
+        except Exception as exc:  # re-raised below as a group with the key attached
+            exc.add_note(cattrs.IterableValidationNote(f"@ {key!r}", key, object))
+            errors.append(exc)
+    if errors:
+        raise cattrs.IterableValidationError(f"while structuring {label}", errors, tp)
+    return out
+
+
+def make_converter(registry=None) -> cattrs.Converter:
+    """A cattrs converter with strict scalars, container type checks and registry-tagged entries."""
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    for tp, hook in ((float, _float), (int, _int), (str, _str), (bool, _bool)):
+        conv.register_structure_hook(tp, hook)
+
+    def sequence_hook(tp):
+        (elem, *_rest) = typing.get_args(tp) or (Any,)
+
+        def structure(v, _):
+            if not isinstance(v, (list, tuple)):
+                raise Invalid(f"expected a list, got {v!r}")
+            return tuple(_collect(enumerate(v), lambda _k, x: conv.structure(x, elem), "list", tp))
+
+        return structure
+
+    def dict_hook(tp):
+        key_t, val_t = typing.get_args(tp) or (str, Any)
+
+        def structure(v, _):
+            if not isinstance(v, dict):
+                raise Invalid(f"expected a mapping, got {v!r}")
+            pairs = _collect(v.items(), lambda k, x: (conv.structure(k, key_t), conv.structure(x, val_t)),
+                             "mapping", tp)
+            return dict(pairs)
+
+        return structure
+
+    def attrs_hook(cl):
+        base = make_dict_structure_fn(cl, conv, _cattrs_forbid_extra_keys=True,
+                                      _cattrs_detailed_validation=True)
+
+        shorthand = getattr(cl, "from_shorthand", None)
+
+        def structure(v, _):
+            if not isinstance(v, dict):
+                if shorthand is not None:  # e.g. `law: chinchilla` for {family: chinchilla}
+                    return shorthand(v)
+                raise Invalid(f"expected a mapping, got {v!r}")
+            return base(v, cl)
+
+        return structure
+
+    conv.register_structure_hook_factory(lambda t: typing.get_origin(t) in (tuple, list), sequence_hook)
+    conv.register_structure_hook_factory(lambda t: typing.get_origin(t) is dict, dict_hook)
+    conv.register_structure_hook_factory(attrs.has, attrs_hook)
+
+    def estimator(v, _):
+        if isinstance(v, str):
+            v = {"name": v}
+        if not isinstance(v, dict):
+            raise Invalid(f"expected an estimator name or a mapping, got {v!r}")
+        rest = dict(v)
+        name = _str(rest.pop("name", "multistart"), None) if "name" in rest else "multistart"
+        cls = _lookup(registry, "estimators", name, ("name",))
+        return EstimatorSpec(name=name, options=conv.structure(rest, cls) if cls else None)
+
+    conv.register_structure_hook(EstimatorSpec, estimator)
+    return conv
+
+
+_KIND_WORDS = {"sources": "data source", "tasks": "task", "estimators": "estimator",
+               "laws": "law", "reporters": "reporter"}
+
+
+def _lookup(registry, kind: str, name: str, at: tuple):
+    if registry is None:
+        return None
+    table = getattr(registry, kind)
+    if name not in table:
+        names = sorted(table)
+        raise Invalid(f"unknown {_KIND_WORDS[kind]} {name!r}{closest(name, names)}; "
+                      f"registered: {', '.join(names)}", at)
+    return table[name].obj
+
+
+# --- turning exceptions into located problems -------------------------------------------------
+
+
+def _field_names(cl) -> list:
+    return [f.name for f in attrs.fields(cl)]
+
+
+def _explain(exc: BaseException, path: tuple) -> Iterator[tuple]:
+    """(path, message, at_key) for every leaf of a cattrs exception tree."""
+    if isinstance(exc, ForbiddenExtraKeysError):
+        candidates = _field_names(exc.cl) if attrs.has(exc.cl) else []
+        candidates += list(getattr(exc, "_extra_candidates", ()))
+        for key in sorted(exc.extra_fields, key=str):
+            yield (path + (key,), f"unknown key {key!r}{closest(str(key), candidates)}; "
+                   f"valid keys here: {', '.join(sorted(candidates))}", True)
+    elif isinstance(exc, BaseExceptionGroup):
+        for sub in exc.exceptions:
+            step: tuple = ()
+            for note in getattr(sub, "__notes__", ()):
+                if isinstance(note, cattrs.AttributeValidationNote):
+                    step = (note.name,)
+                elif isinstance(note, cattrs.IterableValidationNote):
+                    step = (note.index,)
+            yield from _explain(sub, path + step)
+    elif isinstance(exc, Invalid):
+        yield path + exc.at, exc.message, False
+    elif isinstance(exc, KeyError):
+        key = exc.args[0] if exc.args else "?"
+        yield path + (key,), f"required key {key!r} is missing", False
+    else:
+        yield path, f"invalid value: {exc}", False
+
+
+class _Problems:
+    def __init__(self, located: Located):
+        self.located, self.items = located, []
+
+    def add(self, path: tuple, message: str, *, key: bool = False) -> None:
+        self.items.append(self.located.problem(path, message, key=key))
+
+    def attempt(self, path: tuple, fn: Callable, extra_candidates: tuple = ()) -> Any:
+        try:
+            return fn()
+        except Exception as exc:  # every structuring failure becomes a located problem
+            _annotate_candidates(exc, extra_candidates)
+            for p, message, at_key in _explain(exc, path):
+                self.add(p, message, key=at_key)
+            return None
+
+
+def _annotate_candidates(exc: BaseException, extra: tuple) -> None:
+    if isinstance(exc, ForbiddenExtraKeysError):
+        exc._extra_candidates = extra  # type: ignore[attr-defined]
+    elif isinstance(exc, BaseExceptionGroup):
+        for sub in exc.exceptions:
+            _annotate_candidates(sub, extra)
+
+
+# --- the spec -----------------------------------------------------------------------------------
+
+_TOP_KEYS = ("version", "name", "description", "seed", "datasets", "tasks", "output")
+
+
+def _tagged(problems: _Problems, conv, registry, raw: Any, path: tuple, tag: str, kind: str,
+            common: tuple) -> Optional[tuple]:
+    """Split a tagged mapping into its common keys and the plugin class structured from the rest."""
+    if not isinstance(raw, dict):
+        problems.add(path, f"expected a mapping with a `{tag}:` key, got {raw!r}")
+        return None
+    if tag not in raw:
+        problems.add(path, f"required key {tag!r} is missing")
+        return None
+    name = problems.attempt(path + (tag,), lambda: _str(raw[tag], None))
+    if name is None:
+        return None
+    cls = problems.attempt(path, lambda: _lookup(registry, kind, name, (tag,)))
+    if cls is None:
+        return None
+    rest = {k: v for k, v in raw.items() if k not in (tag,) + common}
+    options = problems.attempt(path, lambda: conv.structure(rest, cls), (tag,) + common)
+    return name, options
+
+
+def structure_spec(located: Located, registry, *, file: Optional[str] = None,
+                   base_dir: str = ".") -> Spec:
+    """Structure, validate and cross-check a loaded spec; raise :class:`SpecError` listing all problems.
+
+    Validators are off while structuring (so one bad value does not hide the others) and then run
+    one by one by :func:`_validate`.
+    """
+    with attrs.validators.disabled():
+        return _structure_spec(located, registry, file, base_dir)
+
+
+def _structure_spec(located: Located, registry, file: Optional[str], base_dir: str) -> Spec:
+    conv = make_converter(registry)
+    problems = _Problems(located)
+    raw = located.data
+    if not isinstance(raw, dict):
+        raise SpecError([located.problem((), f"a spec is a mapping of keys, got {raw!r}")])
+    for key in raw:
+        if key not in _TOP_KEYS:
+            problems.add((key,), f"unknown key {key!r}{closest(str(key), _TOP_KEYS)}; "
+                         f"valid keys here: {', '.join(_TOP_KEYS)}", key=True)
+    head = {}
+    for key, tp in (("version", int), ("name", str), ("description", str), ("seed", int)):
+        if key in raw:
+            head[key] = problems.attempt((key,), lambda k=key, t=tp: conv.structure(raw[k], t))
+    output = OutputSpec()
+    if "output" in raw:
+        output = problems.attempt(("output",), lambda: conv.structure(raw["output"], OutputSpec))
+
+    datasets = {}
+    raw_datasets = raw.get("datasets", {})
+    if not isinstance(raw_datasets, dict):
+        problems.add(("datasets",), f"expected a mapping of named datasets, got {raw_datasets!r}")
+        raw_datasets = {}
+    for name, entry in raw_datasets.items():
+        path = ("datasets", name)
+        got = _tagged(problems, conv, registry, entry, path, "source", "sources", ("columns",))
+        columns = {}
+        if isinstance(entry, dict) and "columns" in entry:
+            columns = problems.attempt(path + ("columns",),
+                                       lambda e=entry: conv.structure(e["columns"], dict[str, str]))
+        if got is not None and got[1] is not None:
+            check = getattr(got[1], "check", None)
+            for rel, message in (check(registry) if check is not None else ()):
+                problems.add(path + tuple(rel), message)
+            datasets[name] = DatasetSpec(name=str(name), source=got[0], columns=columns or {},
+                                         options=got[1])
+
+    tasks = []
+    raw_tasks = raw.get("tasks", [])
+    if not isinstance(raw_tasks, list):
+        problems.add(("tasks",), f"expected a list of tasks, got {raw_tasks!r}")
+        raw_tasks = []
+    if not raw_tasks:
+        problems.add(("tasks",), "the spec has no tasks; add one, e.g. `tasks: [{kind: fit, ...}]`")
+    seen: dict = {}
+    for i, entry in enumerate(raw_tasks):
+        path = ("tasks", i)
+        got = _tagged(problems, conv, registry, entry, path, "kind", "tasks", ("name",))
+        if got is None:
+            continue
+        kind, options = got
+        name = entry.get("name")
+        if name is None:
+            seen[kind] = seen.get(kind, 0) + 1
+            name = kind if seen[kind] == 1 else f"{kind}_{seen[kind]}"
+        elif not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
+            problems.add(path + ("name",), f"expected a name of letters, digits, - and _, got {name!r}")
+            continue
+        tasks.append((path, TaskSpec(name=name, kind=kind, options=options)))
+
+    names = [t.name for _, t in tasks]
+    for path, t in tasks:
+        if names.count(t.name) > 1:
+            problems.add(path + ("name",), f"task name {t.name!r} is used twice; names must be unique")
+
+    spec = Spec(**{k: v for k, v in head.items() if v is not None}, datasets=datasets,
+                tasks=tuple(t for _, t in tasks), output=output or OutputSpec(), file=file,
+                base_dir=base_dir, digest=digest(raw))
+    _validate(problems, attrs.evolve(spec, tasks=()), ())
+    for path, t in tasks:  # at their own index: a task that failed to structure is not in spec.tasks
+        _validate(problems, t, path)
+    for path, t in tasks:
+        check = getattr(t.options, "check", None)
+        if check is not None:
+            for rel, message in check(spec, registry):
+                problems.add(path + tuple(rel), message)
+    if output and output.reporters is not None and registry is not None:
+        for i, name in enumerate(output.reporters):
+            problems.attempt(("output", "reporters", i),
+                             lambda n=name: _lookup(registry, "reporters", n, ()))
+    if problems.items:
+        raise SpecError(problems.items)
+    return spec
+
+
+def _validate(problems: _Problems, obj: Any, path: tuple) -> None:
+    """Run every attrs validator (switched off while structuring) and collect their messages."""
+    if attrs.has(type(obj)):
+        for f in attrs.fields(type(obj)):
+            value = getattr(obj, f.name)
+            sub = path if f.metadata.get("flatten") else path + (f.name,)
+            if f.validator is not None:
+                try:
+                    f.validator(obj, f, value)
+                except (ValueError, TypeError) as exc:
+                    problems.add(sub, str(exc))
+            _validate(problems, value, sub)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            _validate(problems, v, path + (k,))
+    elif isinstance(obj, (tuple, list)):
+        for i, v in enumerate(obj):
+            _validate(problems, v, path + (i,))
+
+
+def digest(data: Any) -> str:
+    """sha256 of the spec's data in canonical JSON: comments and layout do not change it."""
+    text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_spec(source, registry=None) -> Spec:
+    """Load a spec from a path (or YAML text with ``source`` not naming a file)."""
+    from ..plugins import get_registry
+
+    registry = registry if registry is not None else get_registry()
+    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source):
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SpecError.single(f"no such spec file; check the path ({path.resolve()})",
+                                   file=str(source)) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpecError.single(f"cannot read the spec: {exc}", file=str(source)) from None
+        file, base = str(source), str(path.resolve().parent)
+    else:
+        text, file, base = source, "<spec>", "."
+    return structure_spec(load_yaml(text, file), registry, file=file, base_dir=base)

@@ -1,0 +1,1 @@
+"""Tasks: the analyses a spec asks for."""
