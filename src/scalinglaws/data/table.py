@@ -160,7 +160,7 @@ class Table:
         bad = ~np.isfinite(values)
         if bad.any():
             i = int(np.argmax(bad))
-            raise DataError(f"value {values[i]!r} is not finite; fix or drop the row",
+            raise DataError(f"value {float(values[i])!r} is not finite; fix or drop the row",
                             source=self.source, row=self.row_label(i), column=name)
         return self._check_positive(name, values, why) if positive else values
 
@@ -168,7 +168,7 @@ class Table:
         bad = ~(values > 0)
         if bad.any():
             i = int(np.argmax(bad))
-            raise DataError(f"value {values[i]!r} must be > 0{why}; fix or drop the row",
+            raise DataError(f"value {float(values[i])!r} must be > 0{why}; fix or drop the row",
                             source=self.source, row=self.row_label(i), column=name)
         return values
 

@@ -38,7 +38,8 @@ def fit_figure(task, ax=None):
     x = task.inputs[names[0]]
     fig, (ax, ax_res) = plt.subplots(2, 1, figsize=(7, 6.5), sharex=True,
                                      gridspec_kw={"height_ratios": [3, 1]})
-    grid = np.geomspace(x.min(), x.max(), 200)
+    log_x = bool(np.all(x > 0))  # laws of non-scale inputs (e.g. a step count from 0) plot linearly
+    grid = np.geomspace(x.min(), x.max(), 200) if log_x else np.linspace(x.min(), x.max(), 200)
     if len(names) == 1:
         ax.scatter(x, task.target, s=16, color="C0", label="observed", zorder=3)
         ax.plot(grid, fit.predict({names[0]: grid}), color="C1", label=f"fitted {fit.law.name}")
@@ -54,7 +55,7 @@ def fit_figure(task, ax=None):
             point = {n: np.full_like(grid, np.median(v[mask])) for n, v in others.items()}
             point[names[1]] = np.full_like(grid, value)
             ax.plot(grid, fit.predict({names[0]: grid, **point}), color=colour, lw=1.2)
-    ax.set_xscale("log")
+    ax.set_xscale("log" if log_x else "linear")
     ax.set_yscale("log")
     ax.set_ylabel(task.law.target)
     from matplotlib.ticker import LogLocator, ScalarFormatter
@@ -67,7 +68,7 @@ def fit_figure(task, ax=None):
     predicted = fit.predict(task.inputs)
     ax_res.axhline(0.0, color="0.5", lw=0.8)
     ax_res.scatter(x, np.log(task.target) - np.log(predicted), s=10, color="C0")
-    ax_res.set_xscale("log")
+    ax_res.set_xscale("log" if log_x else "linear")
     ax_res.set_xlabel(names[0])
     ax_res.set_ylabel("log residual")
     fig.tight_layout()

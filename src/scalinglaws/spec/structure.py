@@ -17,10 +17,9 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 import attrs
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
-from cattrs.gen import make_dict_structure_fn
 
 from ..errors import SpecError, closest
-from .model import DatasetSpec, EstimatorSpec, LawSpec, OutputSpec, Spec, TaskSpec
+from .model import SCHEMA_VERSION, DatasetSpec, EstimatorSpec, OutputSpec, Spec, TaskSpec
 from .yaml_loader import Located, load_yaml
 
 
@@ -95,6 +94,11 @@ def _collect(items: Iterable, structure_one: Callable, label: str, tp) -> list:
     return out
 
 
+def _noted(exc: Exception, f) -> Exception:
+    exc.add_note(cattrs.AttributeValidationNote(f"@ attribute {f.name}", f.name, f.type))
+    return exc
+
+
 def make_converter(registry=None) -> cattrs.Converter:
     """A cattrs converter with strict scalars, container type checks and registry-tagged entries."""
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
@@ -124,9 +128,10 @@ def make_converter(registry=None) -> cattrs.Converter:
         return structure
 
     def attrs_hook(cl):
-        base = make_dict_structure_fn(cl, conv, _cattrs_forbid_extra_keys=True,
-                                      _cattrs_detailed_validation=True)
-
+        """Field by field, so that every bad field (type or validator) is reported, not the first."""
+        attrs.resolve_types(cl)
+        fields = [f for f in attrs.fields(cl) if f.init]
+        names = {f.name for f in fields}
         shorthand = getattr(cl, "from_shorthand", None)
 
         def structure(v, _):
@@ -134,7 +139,31 @@ def make_converter(registry=None) -> cattrs.Converter:
                 if shorthand is not None:  # e.g. `law: chinchilla` for {family: chinchilla}
                     return shorthand(v)
                 raise Invalid(f"expected a mapping, got {v!r}")
-            return base(v, cl)
+            errors: list = []
+            extra = set(v) - names
+            if extra:
+                errors.append(ForbiddenExtraKeysError(None, cl, extra))
+            kwargs = {}
+            for f in fields:
+                if f.name not in v:
+                    if f.default is attrs.NOTHING:
+                        errors.append(_noted(KeyError(f.name), f))
+                    continue
+                try:
+                    value = conv.structure(v[f.name], f.type)
+                    if f.validator is not None:
+                        try:
+                            f.validator(None, f, value)
+                        except (ValueError, TypeError) as exc:
+                            raise Invalid(str(exc)) from None
+                except Exception as exc:  # collected and re-raised as one group below
+                    errors.append(_noted(exc, f))
+                else:
+                    kwargs[f.name] = value
+            if errors:
+                raise cattrs.ClassValidationError(f"while structuring {cl.__name__}", errors, cl)
+            with attrs.validators.disabled():  # already run, one field at a time
+                return cl(**kwargs)
 
         return structure
 
@@ -258,10 +287,9 @@ def structure_spec(located: Located, registry, *, file: Optional[str] = None,
                    base_dir: str = ".") -> Spec:
     """Structure, validate and cross-check a loaded spec; raise :class:`SpecError` listing all problems.
 
-    Validators are off while structuring (so one bad value does not hide the others) and then run
-    one by one by :func:`_validate`.
+    Each field is structured and validated on its own, so one bad value does not hide the others.
     """
-    with attrs.validators.disabled():
+    with attrs.validators.disabled():  # the classes are built from values already validated
         return _structure_spec(located, registry, file, base_dir)
 
 
@@ -333,9 +361,10 @@ def _structure_spec(located: Located, registry, file: Optional[str], base_dir: s
     spec = Spec(**{k: v for k, v in head.items() if v is not None}, datasets=datasets,
                 tasks=tuple(t for _, t in tasks), output=output or OutputSpec(), file=file,
                 base_dir=base_dir, digest=digest(raw))
-    _validate(problems, attrs.evolve(spec, tasks=()), ())
-    for path, t in tasks:  # at their own index: a task that failed to structure is not in spec.tasks
-        _validate(problems, t, path)
+    version = head.get("version")
+    if version is not None and version != SCHEMA_VERSION:
+        problems.add(("version",), f"expected {SCHEMA_VERSION}, got {version!r}; this release "
+                     f"reads schema version {SCHEMA_VERSION}")
     for path, t in tasks:
         check = getattr(t.options, "check", None)
         if check is not None:
@@ -348,26 +377,6 @@ def _structure_spec(located: Located, registry, file: Optional[str], base_dir: s
     if problems.items:
         raise SpecError(problems.items)
     return spec
-
-
-def _validate(problems: _Problems, obj: Any, path: tuple) -> None:
-    """Run every attrs validator (switched off while structuring) and collect their messages."""
-    if attrs.has(type(obj)):
-        for f in attrs.fields(type(obj)):
-            value = getattr(obj, f.name)
-            sub = path if f.metadata.get("flatten") else path + (f.name,)
-            if f.validator is not None:
-                try:
-                    f.validator(obj, f, value)
-                except (ValueError, TypeError) as exc:
-                    problems.add(sub, str(exc))
-            _validate(problems, value, sub)
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            _validate(problems, v, path + (k,))
-    elif isinstance(obj, (tuple, list)):
-        for i, v in enumerate(obj):
-            _validate(problems, v, path + (i,))
 
 
 def digest(data: Any) -> str:

@@ -80,7 +80,14 @@ def load_yaml(text: str, file: str = "<spec>") -> Located:
     return Located(data, values, keys, file)
 
 
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 def _construct(loader, node, path, values, keys, problems, file):
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        # Specs are data: tags such as !!python/object are refused, never constructed.
+        raise yaml.constructor.ConstructorError(None, None, f"unsupported tag {node.tag!r}",
+                                                node.start_mark)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
         out: dict = {}

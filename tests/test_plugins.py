@@ -1,0 +1,154 @@
+"""The plugin host: in-process and entry-point plugins, failures reported by name."""
+
+import sys
+import textwrap
+from importlib import metadata
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import scalinglaws as sl
+from scalinglaws import plugins
+from scalinglaws.hookspecs import hookimpl
+from scalinglaws.laws import LawFamily, Parameter
+
+
+def _log_predict(theta, z):
+    # L = E + A exp(-k x): a toy saturating law, fitted as log L = LSE(e, a - k x)
+    return jnp.logaddexp(theta[0], theta[1] - theta[2] * z[:, 0])
+
+
+TOY = LawFamily(
+    name="toy_exp", formula="L = E + A exp(-k x)", reference="(test)", inputs=("x",),
+    parameters=(Parameter(name="E", transform="log", init=(0.0, 0.5)),
+                Parameter(name="A", transform="log", init=(0.0, 1.0, 2.0)),
+                Parameter(name="k", init=(0.1, 0.5, 1.0))),
+    log_predict=_log_predict, positive_inputs=False,
+)
+
+
+class ToyPlugin:
+    @hookimpl
+    def register_laws(self, register):
+        register(TOY)
+
+
+def test_builtins_register_through_hooks():
+    registry = plugins.build_registry(entry_points=False)
+    assert {"chinchilla", "power_law"} <= set(registry.laws)
+    assert registry.laws["chinchilla"].plugin == "scalinglaws.builtin.laws"
+    assert "register_laws" in registry.plugins["scalinglaws.builtin.laws"].hooks
+    assert registry.problems == []
+
+
+def test_in_process_plugin_law_used_by_a_spec(write_spec, tmp_path):
+    registry = plugins.build_registry((( ToyPlugin(), "toy"),), entry_points=False)
+    path = write_spec("""
+        version: 1
+        datasets:
+          sim:
+            source: simulate
+            law: toy_exp
+            truth: {E: 1.5, A: 3.0, k: 0.4}
+            design: {x: [0, 1, 2, 3, 4, 5, 6, 8, 10, 12]}
+        tasks:
+          - {kind: fit, dataset: sim, law: toy_exp}
+    """)
+    result = sl.run(sl.load_spec(path, registry), out=tmp_path / "out", registry=registry)
+    assert result.tasks[0].fit.params["k"] == pytest.approx(0.4, rel=1e-6)
+    assert (tmp_path / "out" / "results.json").exists()
+
+
+def test_duplicate_name_is_reported_and_first_kept():
+    class Dup:
+        @hookimpl
+        def register_laws(self, register):
+            from scalinglaws.laws.power_law import power_law
+
+            register(power_law)
+
+    registry = plugins.build_registry(((Dup(), "dup"),), entry_points=False)
+    assert registry.laws["power_law"].plugin == "scalinglaws.builtin.laws"
+    assert any("'dup'" in p and "already registered" in p for p in registry.problems)
+
+
+def test_plugin_that_raises_is_skipped_others_work():
+    class Broken:
+        @hookimpl
+        def register_laws(self, register):
+            raise RuntimeError("boom")
+
+    registry = plugins.build_registry(((Broken(), "broken"), (ToyPlugin(), "toy")), entry_points=False)
+    assert "toy_exp" in registry.laws and "chinchilla" in registry.laws
+    assert any("'broken'" in p and "boom" in p for p in registry.problems)
+
+
+def test_unknown_hook_is_reported_by_check_pending():
+    class Typo:
+        @hookimpl
+        def register_lawz(self, register):
+            pass
+
+    registry = plugins.build_registry(((Typo(), "typo"),), entry_points=False)
+    assert any("'typo'" in p and "register_lawz" in p for p in registry.problems)
+    assert "chinchilla" in registry.laws
+
+
+def test_wrong_object_is_rejected():
+    class Wrong:
+        @hookimpl
+        def register_data_sources(self, register):
+            register("nope", object)
+
+    registry = plugins.build_registry(((Wrong(), "wrong"),), entry_points=False)
+    assert "nope" not in registry.sources
+    assert any("must be an attrs class" in p for p in registry.problems)
+
+
+@pytest.fixture
+def fake_entry_points(tmp_path, monkeypatch):
+    """Two entry-point plugins: one that works, one that fails to import."""
+    (tmp_path / "good_sl_plugin.py").write_text(textwrap.dedent("""
+        from scalinglaws.hookspecs import hookimpl
+        from test_plugins import TOY
+
+        @hookimpl
+        def register_laws(register):
+            register(TOY)
+    """))
+    (tmp_path / "bad_sl_plugin.py").write_text("raise ImportError('missing dependency xyz')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    eps = [metadata.EntryPoint("good", "good_sl_plugin", plugins.GROUP),
+           metadata.EntryPoint("bad", "bad_sl_plugin", plugins.GROUP)]
+    monkeypatch.setattr(plugins.metadata, "entry_points", lambda group: eps if group == plugins.GROUP else [])
+    yield
+    for name in ("good_sl_plugin", "bad_sl_plugin"):
+        sys.modules.pop(name, None)
+
+
+def test_entry_points_load_and_failures_are_reported(fake_entry_points, monkeypatch):
+    monkeypatch.delenv("SCALINGLAWS_LOAD_PLUGINS", raising=False)
+    registry = plugins.build_registry()
+    assert "toy_exp" in registry.laws
+    assert any("'bad'" in p and "failed to import" in p and "xyz" in p for p in registry.problems)
+
+
+def test_load_plugins_allow_list(fake_entry_points, monkeypatch):
+    monkeypatch.setenv("SCALINGLAWS_LOAD_PLUGINS", "")
+    registry = plugins.build_registry()
+    assert "toy_exp" not in registry.laws and registry.problems == []
+    monkeypatch.setenv("SCALINGLAWS_LOAD_PLUGINS", "good")
+    assert "toy_exp" in plugins.build_registry().laws
+
+
+def test_trace_plugins_prints_hook_calls(monkeypatch, capsys):
+    monkeypatch.setenv("SCALINGLAWS_TRACE_PLUGINS", "1")
+    plugins.build_registry(entry_points=False)
+    assert "register_laws" in capsys.readouterr().err
+
+
+def test_law_predict_matches_numpy():
+    x = np.array([0.0, 1.0, 5.0])
+    got = TOY.predict({"E": 1.5, "A": 3.0, "k": 0.4}, {"x": x})
+    np.testing.assert_allclose(got, 1.5 + 3.0 * np.exp(-0.4 * x), rtol=1e-12)
