@@ -187,7 +187,8 @@ def _validator(kind: str) -> Callable:
 
 
 def _collect(pm: pluggy.PluginManager, registry: Registry) -> None:
-    plugins = pm.get_plugins()
+    # In registration order (built-ins first), so that on a duplicate name the built-in is kept.
+    plugins = [pm.get_plugin(n) for n in registry.plugins if pm.get_plugin(n) is not None]
     for kind, hook_name in KINDS.items():
         table: Dict[str, Registration] = getattr(registry, kind)
         check = _validator(kind)
