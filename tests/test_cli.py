@@ -7,9 +7,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from scalinglaws.cli import cli
-
 from conftest import REPO
+from scalinglaws.cli import cli
 
 
 @pytest.fixture

@@ -43,7 +43,8 @@ def test_malformed_yaml_names_line_and_column(write_spec):
 
 
 def test_wrong_type_names_path_and_position(write_spec):
-    text = GOOD.replace("tasks:\n  - kind: fit", "tasks:\n  - kind: fit\n    estimator: {delta: -1, max_iter: lots}")
+    text = GOOD.replace("tasks:\n  - kind: fit",
+                        "tasks:\n  - kind: fit\n    estimator: {delta: -1, max_iter: lots}")
     lines, path = problems(write_spec, text)
     assert f"{path}:11:24: tasks[0].estimator.delta: expected a number > 0, got -1.0" in lines
     assert any("tasks[0].estimator.max_iter: expected a whole number, got 'lots'" in x for x in lines)

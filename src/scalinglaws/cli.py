@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from typing import Any, Callable
 
 import click
@@ -89,7 +88,7 @@ def _print_summary(result) -> None:
 
     console = Console()
     for task in result.tasks:
-        rows = getattr(task, "rows", lambda: [])()
+        rows: list = getattr(task, "rows", lambda: [])()
         if not rows:
             continue
         fit = task.fit
@@ -193,4 +192,4 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -42,7 +42,7 @@ class SpecError(ScalingLawsError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @classmethod
-    def single(cls, message: str, **where) -> "SpecError":
+    def single(cls, message: str, **where) -> SpecError:
         return cls([Problem(message, **where)])
 
 

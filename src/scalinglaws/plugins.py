@@ -193,7 +193,7 @@ def _collect(pm: pluggy.PluginManager, registry: Registry) -> None:
         table: Dict[str, Registration] = getattr(registry, kind)
         check = _validator(kind)
         for plugin in plugins:
-            name = pm.get_name(plugin)
+            name = pm.get_name(plugin) or repr(plugin)
             info = registry.plugins.setdefault(name, PluginInfo(name, "unknown", ""))
             if not any(impl.plugin is plugin for impl in getattr(pm.hook, hook_name).get_hookimpls()):
                 continue

@@ -28,7 +28,7 @@ class Model(NamedTuple):
     f_and_jac: Optional[PredictJacFn] = None
 
 
-def predict_and_jacobian(model: Model, theta: Array, x: Array) -> "tuple[Array, Array]":
+def predict_and_jacobian(model: Model, theta: Array, x: Array) -> tuple[Array, Array]:
     """Predictions and Jacobian, analytic when the model offers it, forward mode otherwise."""
     if model.f_and_jac is not None:
         return model.f_and_jac(theta, x)

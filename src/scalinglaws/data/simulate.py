@@ -22,7 +22,7 @@ class Design:
     num: int = field(default=8, validator=at_least(1), doc="How many logspace values.")
 
     @classmethod
-    def from_shorthand(cls, value: Any) -> "Design":
+    def from_shorthand(cls, value: Any) -> Design:
         from ..spec.structure import Invalid, make_converter
 
         if isinstance(value, list):
@@ -43,8 +43,10 @@ class SimulateSource:
 
     law: str = field(doc="Registered law family to draw from.")
     truth: dict[str, float] = field(doc="True parameter values by name (natural units).")
-    design: dict[str, Design] = field(doc="Values of each law input, e.g. `{N: {logspace: [1e8, 1e10], num: 8}}`.")
-    noise: float = field(default=0.0, validator=non_negative, doc="Standard deviation of the log-normal noise.")
+    design: dict[str, Design] = field(doc=(
+        "Values of each law input, e.g. `{N: {logspace: [1e8, 1e10], num: 8}}`."))
+    noise: float = field(default=0.0, validator=non_negative,
+                         doc="Standard deviation of the log-normal noise.")
     seed: Optional[int] = field(default=None, doc="Seed of the noise; the spec's `seed` when omitted.")
     target: str = field(default="loss", doc="Name of the simulated target column.")
 
@@ -52,7 +54,7 @@ class SimulateSource:
         if registry is None or self.law not in registry.laws:
             return []  # the unknown law itself is reported when loading
         family = registry.laws[self.law].obj
-        out = []
+        out: list = []
         missing = [p for p in family.param_names if p not in self.truth]
         extra = [p for p in self.truth if p not in family.param_names]
         if missing:

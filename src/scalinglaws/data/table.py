@@ -58,14 +58,14 @@ class Table:
     # construction -------------------------------------------------------------------------
     @classmethod
     def from_columns(cls, columns: Optional[Mapping[str, Any]] = None, /, *, source: str = "<table>",
-                     **kw: Any) -> "Table":
+                     **kw: Any) -> Table:
         """``Table.from_columns(N=[...], D=[...], loss=[...])`` or from a mapping."""
         merged = dict(columns or {})
         merged.update(kw)
         return cls(merged, source=source)
 
     @classmethod
-    def from_rows(cls, rows: Sequence[Mapping[str, Any]], *, source: str = "<rows>") -> "Table":
+    def from_rows(cls, rows: Sequence[Mapping[str, Any]], *, source: str = "<rows>") -> Table:
         names: list = []
         for row in rows:
             for k in row:
@@ -79,7 +79,7 @@ class Table:
         return cls({k: [row[k] for row in rows] for k in names}, source=source)
 
     @classmethod
-    def from_csv(cls, path, *, delimiter: str = ",", source: Optional[str] = None) -> "Table":
+    def from_csv(cls, path, *, delimiter: str = ",", source: Optional[str] = None) -> Table:
         """Read a CSV file with a header row; numeric columns become float64."""
         path = Path(path)
         label = source or str(path)
@@ -102,7 +102,7 @@ class Table:
                 if header.index(h) != i:
                     raise DataError(f"column {h!r} appears twice in the header", source=label, row=0)
             cells: list = [[] for _ in header]
-            lines = []
+            lines: list = []
             for row in reader:
                 if not row or all(not c.strip() for c in row):
                     continue
@@ -184,7 +184,7 @@ class Table:
         return values
 
     # transformation -----------------------------------------------------------------------
-    def rename(self, mapping: Mapping[str, str]) -> "Table":
+    def rename(self, mapping: Mapping[str, str]) -> Table:
         """``{new: old}``: give column ``old`` the name ``new``."""
         cols = dict(self._columns)
         for new, old in mapping.items():
@@ -193,7 +193,7 @@ class Table:
             cols[new] = cols.pop(old) if old in cols else self._columns[old]
         return self._replace(cols)
 
-    def take(self, index: Iterable[int]) -> "Table":
+    def take(self, index: Iterable[int]) -> Table:
         idx = np.asarray(list(index), dtype=np.int64)
         cols = {k: v[idx] for k, v in self._columns.items()}
         lines = self.lines[idx] if self.lines is not None else None
@@ -201,7 +201,7 @@ class Table:
         out.lines = lines
         return out
 
-    def _replace(self, cols: Mapping[str, np.ndarray]) -> "Table":
+    def _replace(self, cols: Mapping[str, np.ndarray]) -> Table:
         return Table(cols, source=self.source, lines=self.lines, meta=self.meta, notes=self.notes)
 
     def to_dict(self) -> Dict[str, list]:

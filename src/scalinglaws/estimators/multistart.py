@@ -13,7 +13,7 @@ from ..results import FitResult
 from ..spec.fields import at_least, field, one_of, positive
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def core_model(family, space: str):
     """The family's prediction in the residual space, built once so jit compiles once per family."""
     import jax.numpy as jnp

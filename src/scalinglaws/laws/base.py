@@ -96,7 +96,7 @@ class LawFamily:
         theta = jnp.asarray(self.to_fit(params))
         return np.exp(np.asarray(self.log_predict(theta, z)))
 
-    def with_fixed(self, fixed: Mapping[str, float]) -> "LawFamily":
+    def with_fixed(self, fixed: Mapping[str, float]) -> LawFamily:
         """The same law with some parameters held at given (natural) values."""
         if not fixed:
             return self

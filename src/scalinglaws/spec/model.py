@@ -48,7 +48,8 @@ class DatasetSpec:
     """A table of runs from a registered data source; the source's keys sit beside ``source``."""
 
     name: str = field(doc="The dataset's name (its key under `datasets`).")
-    source: str = field(doc="Registered data source (`scalinglaws list sources`): csv, inline, simulate, ...")
+    source: str = field(doc=(
+        "Registered data source (`scalinglaws list sources`): csv, inline, simulate, ..."))
     columns: dict[str, str] = field(factory=dict, doc=(
         "Rename columns: `{N: \"Model Size\"}` gives the column `Model Size` the name N."))
     options: Any = field(default=None, flatten=True, doc="The source's own keys.")
@@ -58,7 +59,8 @@ class DatasetSpec:
 class TaskSpec:
     """An analysis to run; the task's keys sit beside ``kind``."""
 
-    name: str = field(doc="Name used in outputs (fit_<name>.png); defaults to the kind, numbered if repeated.")
+    name: str = field(doc=(
+        "Name used in outputs (fit_<name>.png); defaults to the kind, numbered if repeated."))
     kind: str = field(doc="Registered task (`scalinglaws list tasks`), e.g. `fit`.")
     options: Any = field(default=None, flatten=True, doc="The task's own keys.")
 
@@ -67,7 +69,8 @@ class TaskSpec:
 class OutputSpec:
     """Where and what to write."""
 
-    dir: str = field(default="out", doc="Output folder, relative to the current directory; replaced atomically.")
+    dir: str = field(default="out", doc=(
+        "Output folder, relative to the current directory; replaced atomically."))
     reporters: Optional[tuple[str, ...]] = field(default=None, doc=(
         "Reporters to run (`scalinglaws list reporters`); all registered ones when omitted."))
 

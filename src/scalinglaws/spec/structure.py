@@ -235,7 +235,8 @@ def _explain(exc: BaseException, path: tuple) -> Iterator[tuple]:
 
 class _Problems:
     def __init__(self, located: Located):
-        self.located, self.items = located, []
+        self.located = located
+        self.items: list = []
 
     def add(self, path: tuple, message: str, *, key: bool = False) -> None:
         self.items.append(self.located.problem(path, message, key=key))

@@ -79,7 +79,7 @@ class FitTask:
             out += [(("estimator",) + p, m) for p, m in self.estimator.options.check(family)]
         return out
 
-    def run(self, ctx, name: str) -> "FitTaskResult":
+    def run(self, ctx, name: str) -> FitTaskResult:
         family = resolve_law(self.law, ctx.registry)
         estimator = make_estimator(self.estimator, family, ctx.registry)
         table = ctx.table(self.dataset)
