@@ -152,3 +152,14 @@ def test_law_predict_matches_numpy():
     x = np.array([0.0, 1.0, 5.0])
     got = TOY.predict({"E": 1.5, "A": 3.0, "k": 0.4}, {"x": x})
     np.testing.assert_allclose(got, 1.5 + 3.0 * np.exp(-0.4 * x), rtol=1e-12)
+
+
+def test_plugin_with_misnamed_hook_argument_is_skipped():
+    class BadSignature:
+        @hookimpl
+        def register_laws(self, regsiter):
+            pass
+
+    registry = plugins.build_registry(((BadSignature(), "badsig"),), entry_points=False)
+    assert "chinchilla" in registry.laws
+    assert any("'badsig'" in p and "cannot be registered" in p for p in registry.problems)

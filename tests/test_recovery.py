@@ -67,3 +67,16 @@ def test_noisy_fit_is_close_and_predicts():
     pred = result.predict({"N": [7e10], "D": [1.4e12]})
     exact = 1.69 + 406.4 / 7e10 ** 0.34 + 410.7 / 1.4e12 ** 0.28
     assert pred[0] == pytest.approx(exact, rel=0.01)
+
+
+def test_fixed_values_are_float64_in_a_fresh_process():
+    import subprocess
+    import sys
+
+    code = ("import warnings; warnings.simplefilter('error'); import scalinglaws as sl; "
+            "f = sl.get_law('power_law').with_fixed({'alpha': 0.123456789012345}); "
+            "import jax.numpy as jnp; "
+            "print(repr(float(f.log_predict(jnp.array([0.0, 1.0]), jnp.array([[1.0]]))[0])))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # log(exp(0) + exp(1 - alpha * 1)): a float32 alpha would be off by ~1e-8
+    assert float(out.stdout) == pytest.approx(np.log1p(np.exp(1.0 - 0.123456789012345)), rel=1e-14)

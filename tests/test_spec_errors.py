@@ -107,3 +107,10 @@ def test_missing_file():
 def test_yaml_tags_are_not_executed(write_spec):
     lines, _ = problems(write_spec, "version: !!python/object/apply:os.system ['echo hi']\n")
     assert "invalid YAML" in lines[0]
+
+
+def test_dataset_with_problems_is_still_declared(write_spec):
+    text = GOOD.replace("    law: power_law\n    truth", "    lw: power_law\n    truth", 1)
+    lines, _ = problems(write_spec, text)
+    assert any("datasets.sim.lw: unknown key 'lw' (did you mean 'law'?)" in x for x in lines)
+    assert not any("no dataset" in x for x in lines)

@@ -46,7 +46,7 @@ def fit(law: Union[str, LawFamily], table: Union[Table, Mapping[str, Any]],
         estimator = MultiStart(**{**family.default_estimator, **estimator})
     est = estimator if estimator is not None else make_estimator(None, family, get_registry())
     spec = LawSpec(family=family.name, inputs=dict(inputs or {}), target=target)
-    x, y = observations(family, spec, table, log_target=est.space == "log")
+    x, y = observations(family, spec, table, log_target=getattr(est, "space", "log") == "log")
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
     return est.fit(family, x, y, weights=w, seed=seed)
 

@@ -79,7 +79,10 @@ def run(spec: str, out: str, as_json: bool) -> None:
         click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
         return
     _print_summary(result)
-    click.echo(f"wrote {target}/ (results.json, params.csv, report.md, plots) in {result.elapsed_s:.1f} s")
+    from pathlib import Path
+
+    written = ", ".join(sorted(p.name for p in Path(target).iterdir()))
+    click.echo(f"wrote {target}/ ({written}) in {result.elapsed_s:.1f} s")
 
 
 def _print_summary(result) -> None:
@@ -92,9 +95,10 @@ def _print_summary(result) -> None:
         if not rows:
             continue
         fit = task.fit
-        table = Table(title=f"{task.name}: {fit.law.name} on {task.dataset} "
-                            f"({fit.n_points} points, objective {fit.objective:.6g}, "
-                            f"{fit.n_at_best}/{fit.n_polished} polished starts at best)")
+        console.print(f"[bold]{task.name}[/bold]: {fit.law.name} on {task.dataset} "
+                      f"({fit.n_points} points, objective {fit.objective:.6g}, "
+                      f"{fit.n_at_best}/{fit.n_polished} polished starts at best)")
+        table = Table()
         has_truth = any("truth" in r for r in rows)
         table.add_column("parameter")
         table.add_column("estimate", justify="right")
@@ -127,8 +131,9 @@ def _describe_kind(kind: str, registry) -> list:
     out = []
     for name, reg in sorted(getattr(registry, kind).items()):
         doc = (getattr(reg.obj, "description", "") or (reg.obj.__doc__ or "")).strip()
+        summary = " ".join(line.strip() for line in doc.split("\n\n")[0].splitlines())
         out.append({"name": name, "plugin": reg.plugin, "distribution": reg.distribution,
-                    "summary": doc.splitlines()[0] if doc else ""})
+                    "summary": summary})
     return out
 
 

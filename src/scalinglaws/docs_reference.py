@@ -24,24 +24,23 @@ import attrs
 from .spec.model import DatasetSpec, EstimatorSpec, LawSpec, OutputSpec, Spec, TaskSpec
 
 REGENERATE = "python -m scalinglaws.docs_reference > docs/spec-reference.md"
-CHECK = "python -m scalinglaws.docs_reference --check docs/spec-reference.md"
 
-CORE_CLASSES = (Spec, OutputSpec, LawSpec, EstimatorSpec, DatasetSpec, TaskSpec)
+CORE_CLASSES: Tuple[type, ...] = (Spec, OutputSpec, LawSpec, EstimatorSpec, DatasetSpec, TaskSpec)
 
 # Fields of the spec classes that are not keys a user writes: the loader sets them.
-_NOT_KEYS = {
+_NOT_KEYS: Dict[type, Dict[str, Optional[str]]] = {
     Spec: {"file": None, "base_dir": None, "digest": None},
     DatasetSpec: {"name": "A dataset's name is its key under `datasets`, not a key inside it."},
 }
 
 # Keys whose attrs field has no default but which the loader fills in when they are omitted.
-_LOADER_DEFAULTS = {
+_LOADER_DEFAULTS: Dict[Tuple[type, str], str] = {
     (TaskSpec, "name"): "the kind (`fit`, then `fit_2`, ...)",
 }
 
-# Where the keys of a flattened field are documented: (section title, tag key).
+# The plugin kinds whose option classes are flattened into a spec class, beside a tag key:
+# (registry attribute, section title, singular, tag key, spec class holding the options).
 _PLUGIN_KINDS = (
-    # (registry attribute, section title, singular, tag key, class holding the flattened options)
     ("sources", "Data sources", "data source", "source", DatasetSpec),
     ("tasks", "Tasks", "task", "kind", TaskSpec),
     ("estimators", "Estimators", "estimator", "name", EstimatorSpec),
@@ -160,7 +159,7 @@ def _value(v: Any) -> str:
 def _default(cls: type, f: attrs.Attribute) -> str:
     if (cls, f.name) in _LOADER_DEFAULTS:
         return _LOADER_DEFAULTS[(cls, f.name)]
-    d = f.default
+    d: Any = f.default
     if d is attrs.NOTHING:
         return "required"
     if isinstance(d, attrs.Factory):  # type: ignore[arg-type]
@@ -211,15 +210,16 @@ def _table(cls: type, names: _Names) -> List[str]:
 
 def _notes(cls: type) -> List[str]:
     out = [note for note in _NOT_KEYS.get(cls, {}).values() if note]
-    for attr, title, singular, tag, holder in _PLUGIN_KINDS:
+    for _attr, title, singular, tag, holder in _PLUGIN_KINDS:
         if cls is holder:
             out.append(f"The chosen {singular}'s own keys sit beside `{tag}:`; they are listed "
                        f"under [{title}](#{_slug(title)}).")
     return out
 
 
-def _class_section(cls: type, names: _Names, level: str, intro: Optional[str] = None) -> List[str]:
-    lines = [f"{level} {names.heading[cls]}", ""]
+def _class_section(cls: type, names: _Names, level: str, intro: Optional[str] = None,
+                   heading: Optional[str] = None) -> List[str]:
+    lines = [f"{level} {heading or names.heading[cls]}", ""]
     if intro:
         lines += [intro, ""]
     doc = _doc(cls)
@@ -252,12 +252,8 @@ def _plugins(registry, attr: str) -> List[Tuple[str, Any]]:
 def documented_classes(registry) -> List[type]:
     """Every class whose fields the page documents: the spec classes, each registered source, task
     and estimator class, and the attrs classes reachable from them through field types."""
-    seen: List[type] = []
-    for cls in CORE_CLASSES:
-        if cls not in seen:
-            seen.append(cls)
-    for cls in _reachable(CORE_CLASSES, set(seen)):
-        seen.append(cls)
+    seen = list(CORE_CLASSES)
+    seen += _reachable(CORE_CLASSES, set(seen))
     for attr, *_ in _PLUGIN_KINDS:
         for _name, reg in _plugins(registry, attr):
             for cls in (reg.obj, *_reachable((reg.obj,), set(seen))):
@@ -269,7 +265,7 @@ def documented_classes(registry) -> List[type]:
 def spec_reference(registry) -> str:
     """The Markdown of docs/spec-reference.md for the plugins in ``registry``."""
     names = _Names()
-    headings = {Spec: "Top level"}
+    headings: Dict[type, str] = {Spec: "Top level"}
     for cls in CORE_CLASSES:
         names.add(cls, headings.get(cls, f"`{cls.__name__}`"))
     core_nested = _reachable(CORE_CLASSES, set(CORE_CLASSES))
@@ -284,7 +280,7 @@ def spec_reference(registry) -> str:
         for name, reg in _plugins(registry, attr):
             cls = reg.obj
             names.add(cls, f"{singular.capitalize()} `{name}`")
-            nested = [c for c in _reachable((cls,), known)]
+            nested = _reachable((cls,), known)
             for sub in nested:
                 names.add(sub, f"`{sub.__name__}`")
             known |= {cls, *nested}
@@ -312,14 +308,16 @@ def spec_reference(registry) -> str:
     for cls in core_nested:
         lines += _class_section(cls, names, "###")
 
-    for title, singular, tag, attr, entries in plan:
+    for title, singular, tag, _attr, entries in plan:
         lines += [f"## {title}", ""]
         if not entries:
             lines += [f"No {singular} is registered.", ""]
         for name, reg, nested in entries:
-            intro = (f"Keys beside `{tag}: {name}`. Registered by `{reg.plugin}` "
-                     f"({reg.distribution}).")
-            lines += _class_section(reg.obj, names, "###", intro)
+            intro = (f"Keys beside `{tag}: {name}`. From plugin `{reg.plugin}`, distribution "
+                     f"`{reg.distribution}`.")
+            # By registration name: one class may be registered under several names.
+            heading = f"{singular.capitalize()} `{name}`"
+            lines += _class_section(reg.obj, names, "###", intro, heading)
             for sub in nested:
                 lines += _class_section(sub, names, "####", f"Used by {singular} `{name}`.")
     while lines and lines[-1] == "":

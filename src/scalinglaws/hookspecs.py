@@ -21,14 +21,15 @@ def register_data_sources(register):
 @hookspec
 def register_estimators(register):
     """Add estimators: ``register(name, cls)``; ``cls`` is an attrs class whose fields are the
-    estimator's spec keys and whose ``fit(family, table_inputs, target, *, seed) -> FitResult``
-    fits a law."""
+    estimator's spec keys and whose ``fit(family, x, y, *, weights=None, seed=0) -> FitResult``
+    fits a law (``x`` (n, k) inputs in ``family.inputs`` order, ``y`` (n,) target). An optional
+    ``space`` attribute (``"log"`` or ``"linear"``) says whether the target must be positive."""
 
 
 @hookspec
 def register_tasks(register):
     """Add tasks: ``register(name, cls)``; ``cls`` is an attrs class whose fields are the task's
-    spec keys, with ``run(ctx) -> TaskResult`` and optionally ``check(spec, registry)`` yielding
+    spec keys, with ``run(ctx, name) -> TaskResult`` and optionally ``check(spec, registry)`` yielding
     ``(relative_path, message)`` for cross-reference problems."""
 
 

@@ -112,7 +112,7 @@ def _trace(pm: pluggy.PluginManager) -> None:
 def _note(registry: Registry, info: PluginInfo, message: str) -> None:
     registry.problems.append(message)
     info.error = message if info.error is None else f"{info.error}; {message}"
-    log.warning(message)
+    log.debug(message)
 
 
 def build_registry(extra_plugins: tuple = (), *, entry_points: bool = True) -> Registry:
@@ -143,17 +143,26 @@ def build_registry(extra_plugins: tuple = (), *, entry_points: bool = True) -> R
                 _note(registry, info, f"plugin {ep.name!r} from distribution {dist!r} failed to "
                       f"import: {type(exc).__name__}: {exc}; it is skipped")
                 continue
-            pm.register(plugin, name=ep.name)
+            _register(pm, registry, info, plugin)
 
     for plugin, name in extra_plugins:
-        pm.register(plugin, name=name)
-        registry.plugins[name] = PluginInfo(name, "(in-process)", "")
+        info = PluginInfo(name, "(in-process)", "")
+        registry.plugins[name] = info
+        _register(pm, registry, info, plugin)
 
     _check_pending(pm, registry)
     if os.environ.get("SCALINGLAWS_TRACE_PLUGINS"):
         _trace(pm)
     _collect(pm, registry)
     return registry
+
+
+def _register(pm: pluggy.PluginManager, registry: Registry, info: PluginInfo, plugin: Any) -> None:
+    try:
+        pm.register(plugin, name=info.name)
+    except (pluggy.PluginValidationError, ValueError) as exc:  # e.g. a hook argument misnamed
+        _note(registry, info, f"plugin {info.name!r} ({info.distribution}) cannot be registered: "
+              f"{exc}; it is skipped")
 
 
 def _check_pending(pm: pluggy.PluginManager, registry: Registry) -> None:

@@ -108,6 +108,8 @@ class LawFamily:
             )
         import jax.numpy as jnp
 
+        from .. import core  # noqa: F401  (turns on float64 before constants are made)
+
         free_idx = [i for i, p in enumerate(self.parameters) if p.name not in fixed]
         full = np.zeros(len(self.parameters))
         for i, p in enumerate(self.parameters):

@@ -34,7 +34,8 @@ def report_md(result, out: Path) -> List[str]:
     """report.md: a readable summary with the fitting checklist of every task."""
     from .markdown import render
 
-    (out / "report.md").write_text(render(result), encoding="utf-8")
+    images = {p.name for p in out.glob("*.png")}
+    (out / "report.md").write_text(render(result, images), encoding="utf-8")
     return ["report.md"]
 
 

@@ -9,7 +9,7 @@ def _fmt(v) -> str:
     return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
-def fit_section(task) -> List[str]:
+def fit_section(task, images=frozenset()) -> List[str]:
     fit = task.fit
     est = fit.estimator
     lines = [f"## Task `{task.name}`: fit `{fit.law.name}` to `{task.dataset}`", ""]
@@ -25,19 +25,16 @@ def fit_section(task) -> List[str]:
     starts = (f"{fit.n_starts} starts ({est.get('starts')}); {fit.n_polished} polished to "
               f"convergence ({est.get('schedule')} schedule); {fit.n_at_best} reached the best "
               "objective (within 1e-6 relative)")
+    image = f"fit_{task.name}.png"
+    lines += ["", f"![fit]({image})", ""] if image in images else [""]
     lines += [
-        "",
-        f"![fit](fit_{task.name}.png)",
-        "",
         "Fitting checklist:",
         "",
         f"- Law form: `{fit.law.formula}` ({fit.law.reference})",
         f"- Points used: {fit.n_points} from dataset `{task.dataset}`"
         + (f" (derived: {'; '.join(task.notes)})" if task.notes else ""),
         f"- Loss: {loss} on {space}, summed over points; objective {fit.objective:.10g}",
-        f"- Optimiser: Levenberg-Marquardt with IRLS weights, float64, ftol {est.get('ftol')}, "
-        f"max {est.get('max_iter')} iterations; best start converged: {fit.converged} after "
-        f"{fit.iterations} iterations",
+        _optimiser(est, fit),
         f"- Initialisation: {starts}",
         "- Uncertainty: none (point estimate)",
     ]
@@ -47,7 +44,16 @@ def fit_section(task) -> List[str]:
     return lines + [""]
 
 
-def render(result) -> str:
+def _optimiser(est, fit) -> str:
+    if est.get("name") != "multistart":
+        options = ", ".join(f"{k}={v}" for k, v in est.items() if k != "name")
+        return f"- Optimiser: estimator `{est.get('name')}` ({options})"
+    return (f"- Optimiser: Levenberg-Marquardt with IRLS weights, float64, ftol {est.get('ftol')}, "
+            f"max {est.get('max_iter')} iterations; best start converged: {fit.converged} after "
+            f"{fit.iterations} iterations")
+
+
+def render(result, images=frozenset()) -> str:
     spec = result.spec
     lines = [f"# {spec.name or 'scalinglaws report'}", ""]
     if spec.description:
@@ -57,7 +63,7 @@ def render(result) -> str:
         if section is not None:
             lines += section()
         elif getattr(task, "kind", None) == "fit":
-            lines += fit_section(task)
+            lines += fit_section(task, images)
     v = result.versions
     lines += [
         "## Reproducibility",

@@ -328,8 +328,10 @@ def _structure_spec(located: Located, registry, file: Optional[str], base_dir: s
             check = getattr(got[1], "check", None)
             for rel, message in (check(registry) if check is not None else ()):
                 problems.add(path + tuple(rel), message)
-            datasets[name] = DatasetSpec(name=str(name), source=got[0], columns=columns or {},
-                                         options=got[1])
+        # A dataset with problems is still declared: tasks that use it must not be told it is missing.
+        source, options = got if got is not None else ("", None)
+        datasets[name] = DatasetSpec(name=str(name), source=source, columns=columns or {},
+                                     options=options)
 
     tasks = []
     raw_tasks = raw.get("tasks", [])
