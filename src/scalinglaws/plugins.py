@@ -25,13 +25,19 @@ import pluggy
 from . import hookspecs
 
 GROUP = "scalinglaws"
-DEFAULT_PLUGINS = (
-    "scalinglaws.builtin.laws",
-    "scalinglaws.builtin.sources",
-    "scalinglaws.builtin.estimators",
-    "scalinglaws.builtin.tasks",
-    "scalinglaws.builtin.reporters",
-)
+
+
+def _builtin_modules() -> tuple:
+    """Every module of :mod:`scalinglaws.builtin`, each a plugin registered like a third-party one."""
+    import pkgutil
+
+    from . import builtin
+
+    return tuple(f"{builtin.__name__}.{m.name}" for m in sorted(pkgutil.iter_modules(builtin.__path__),
+                                                                 key=lambda m: m.name))
+
+
+DEFAULT_PLUGINS = _builtin_modules()
 BUILTIN_DISTRIBUTION = "scalinglaws"
 KINDS = {
     "laws": "register_laws",

@@ -1,12 +1,26 @@
-"""Built-in law families."""
+"""Built-in law families: every ``FAMILIES`` tuple in the modules of :mod:`scalinglaws.laws`.
+
+Discovery keeps each family in its own module (one per family or paper) without a central list
+to edit; the order is the modules' alphabetical order.
+"""
+
+import importlib
+import pkgutil
 
 from ..hookspecs import hookimpl
 
 
+def builtin_families() -> list:
+    from .. import laws
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(laws.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{laws.__name__}.{info.name}")
+        found.extend(getattr(module, "FAMILIES", ()))
+    return found
+
+
 @hookimpl
 def register_laws(register):
-    from ..laws.chinchilla import chinchilla
-    from ..laws.power_law import power_law
-
-    register(chinchilla)
-    register(power_law)
+    for family in builtin_families():
+        register(family)

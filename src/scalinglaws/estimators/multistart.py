@@ -21,19 +21,16 @@ def core_model(family, space: str):
     from .. import core
 
     if space == "log":
-        return core.Model(family.log_predict, family.log_predict_and_jac)
-
-    def f(theta, z):
-        return jnp.exp(family.log_predict(theta, z))
-
+        jac = family.log_predict_and_jac if family.log_predict is not None else None
+        return core.Model(family.predict_fn("log"), jac)
     fj = None
-    if family.log_predict_and_jac is not None:
+    if family.linear_predict is None and family.log_predict_and_jac is not None:
         def fj(theta, z):
             y, jac = family.log_predict_and_jac(theta, z)
             e = jnp.exp(y)
             return e, e[:, None] * jac
 
-    return core.Model(f, fj)
+    return core.Model(family.predict_fn("linear"), fj)
 
 
 @attrs.frozen(kw_only=True)

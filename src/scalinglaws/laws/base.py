@@ -8,7 +8,7 @@ from typing import Any, Callable, Mapping, Optional
 import attrs
 import numpy as np
 
-TRANSFORMS = ("log", "identity")
+TRANSFORMS = ("log", "identity", "logit", "bounded")
 
 
 @attrs.frozen(kw_only=True)
@@ -16,8 +16,10 @@ class Parameter:
     """A law parameter: its name in the paper and how it is fitted.
 
     ``transform='log'`` fits ``log(value)`` (named ``fit_name``, e.g. ``e = log E``), which keeps
-    positive scales positive and makes the problem better conditioned. ``init`` lists default
-    starting values in the fitting space; the family's start grid is their Cartesian product.
+    positive scales positive and makes the problem better conditioned; ``logit`` maps (0, 1) to
+    the real line; ``bounded`` maps (``lower``, ``upper``) to it through a scaled sigmoid. ``init``
+    lists default starting values in the fitting space; the family's start grid is their
+    Cartesian product.
     """
 
     name: str
@@ -25,20 +27,56 @@ class Parameter:
     fit_name: str = ""
     init: tuple = (0.0,)
     description: str = ""
+    lower: Optional[float] = None  # for `bounded`
+    upper: Optional[float] = None
+
+    def __attrs_post_init__(self):
+        if self.transform == "bounded" and not (
+                self.lower is not None and self.upper is not None and self.lower < self.upper):
+            raise ValueError(f"parameter {self.name}: `bounded` needs lower < upper")
 
     def to_natural(self, v):
-        return np.exp(v) if self.transform == "log" else v
+        """Fitting space -> natural value (numpy or JAX arrays alike)."""
+        if self.transform == "log":
+            return np.exp(v) if isinstance(v, (float, np.ndarray, np.floating)) else _jnp().exp(v)
+        if self.transform in ("logit", "bounded"):
+            sig = 1.0 / (1.0 + np.exp(-v)) if isinstance(v, (float, np.ndarray, np.floating)) else (
+                _jax().nn.sigmoid(v))
+            return sig if self.transform == "logit" else self.lower + (self.upper - self.lower) * sig
+        return v
 
     def to_fit(self, v):
+        """Natural value -> fitting space, refusing values outside the parameter's domain."""
         if self.transform == "log":
             if not v > 0:
                 raise ValueError(f"{self.name} is fitted as log({self.name}) and must be > 0, got {v}")
             return np.log(v)
+        if self.transform in ("logit", "bounded"):
+            lo, hi = (0.0, 1.0) if self.transform == "logit" else (self.lower, self.upper)
+            if not lo < v < hi:
+                raise ValueError(f"{self.name} must lie in ({lo:g}, {hi:g}), got {v}")
+            u = (v - lo) / (hi - lo)
+            return float(np.log(u) - np.log1p(-u))
         return v
 
     @property
     def fitted_as(self) -> str:
-        return self.fit_name or (f"log {self.name}" if self.transform == "log" else self.name)
+        if self.fit_name:
+            return self.fit_name
+        return {"log": f"log {self.name}", "logit": f"logit {self.name}",
+                "bounded": f"bounded {self.name}"}.get(self.transform, self.name)
+
+
+def _jnp():
+    import jax.numpy as jnp
+
+    return jnp
+
+
+def _jax():
+    import jax
+
+    return jax
 
 
 def _identity(x):
@@ -51,8 +89,11 @@ class LawFamily:
 
     ``log_predict(theta, z)`` is the predicted log target for parameters ``theta`` (P,) in the
     fitting space and prepared inputs ``z = prepare(x)`` (n, k); ``log_predict_and_jac`` optionally
-    returns the Jacobian too. Both are pure JAX functions, so they jit, vmap and differentiate.
-    Families hash by identity: the core compiles once per family and data shape.
+    returns the Jacobian too. Laws whose target may be zero or negative, or that are naturally
+    fitted on linear residuals, give ``linear_predict(theta, z)`` instead (or as well). All are
+    pure JAX functions, so they jit, vmap and differentiate. Families hash by identity: the core
+    compiles once per family and data shape. :func:`natural_law` builds a family from a function
+    of the parameters in natural units.
     """
 
     name: str
@@ -60,13 +101,31 @@ class LawFamily:
     reference: str
     inputs: tuple
     parameters: tuple
-    log_predict: Callable
+    log_predict: Optional[Callable] = None
     log_predict_and_jac: Optional[Callable] = None
+    linear_predict: Optional[Callable] = None
     prepare: Callable = _identity
     positive_inputs: bool = True  # inputs are scales whose logs are taken
     default_estimator: Mapping[str, Any] = attrs.field(factory=dict)
     description: str = ""
     notes: str = ""
+
+    def __attrs_post_init__(self):
+        if self.log_predict is None and self.linear_predict is None:
+            raise ValueError(f"law {self.name!r} needs log_predict or linear_predict")
+
+    def predict_fn(self, space: str) -> Callable:
+        """``f(theta, z)`` in ``space`` ("log" or "linear"), derived from whichever form exists."""
+        jnp = _jnp()
+        if space == "log":
+            if self.log_predict is not None:
+                return self.log_predict
+            lin = self.linear_predict
+            return lambda theta, z: jnp.log(lin(theta, z))
+        if self.linear_predict is not None:
+            return self.linear_predict
+        logf = self.log_predict
+        return lambda theta, z: jnp.exp(logf(theta, z))
 
     @property
     def param_names(self) -> tuple:
@@ -94,7 +153,7 @@ class LawFamily:
         x = np.column_stack([np.asarray(inputs[name], dtype=np.float64) for name in self.inputs])
         z = jnp.asarray(self.prepare(x))
         theta = jnp.asarray(self.to_fit(params))
-        return np.exp(np.asarray(self.log_predict(theta, z)))
+        return np.asarray(self.predict_fn("linear")(theta, z))
 
     def with_fixed(self, fixed: Mapping[str, float]) -> LawFamily:
         """The same law with some parameters held at given (natural) values."""
@@ -117,13 +176,13 @@ class LawFamily:
                 full[i] = p.to_fit(float(fixed[p.name]))
         full_c = jnp.asarray(full)
         idx = jnp.asarray(free_idx, dtype=jnp.int32)
-        base_f, base_fj = self.log_predict, self.log_predict_and_jac
+        base_f, base_fj, base_lin = self.log_predict, self.log_predict_and_jac, self.linear_predict
 
         def expand(theta):
             return full_c.at[idx].set(theta)
 
-        def log_predict(theta, z):
-            return base_f(expand(theta), z)
+        log_predict = None if base_f is None else (lambda theta, z: base_f(expand(theta), z))
+        linear_predict = None if base_lin is None else (lambda theta, z: base_lin(expand(theta), z))
 
         log_predict_and_jac = None
         if base_fj is not None:
@@ -139,4 +198,27 @@ class LawFamily:
             parameters=tuple(self.parameters[i] for i in free_idx),
             log_predict=log_predict,
             log_predict_and_jac=log_predict_and_jac,
+            linear_predict=linear_predict,
         )
+
+
+def natural_law(*, fn: Callable, **kwargs) -> LawFamily:
+    """A family from ``fn(p, z)``: the prediction for natural parameter values ``p`` (a tuple in
+    the order of ``parameters``, each already transformed back from the fitting space) and
+    prepared inputs ``z`` (n, k). Jacobians come from forward-mode differentiation.
+
+    >>> import numpy as np
+    >>> law = natural_law(name="demo", formula="y = a x^b", reference="-", inputs=("x",),
+    ...                   parameters=(Parameter(name="a", transform="log", init=(0.0,)),
+    ...                               Parameter(name="b", init=(1.0,))),
+    ...                   fn=lambda p, z: p[0] * z[:, 0] ** p[1])
+    >>> float(law.predict({"a": 2.0, "b": 3.0}, {"x": np.array([2.0])})[0])
+    16.0
+    """
+    parameters = kwargs["parameters"]
+
+    def linear_predict(theta, z):
+        natural = tuple(p.to_natural(theta[i]) for i, p in enumerate(parameters))
+        return fn(natural, z)
+
+    return LawFamily(linear_predict=linear_predict, **kwargs)

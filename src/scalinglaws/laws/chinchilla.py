@@ -74,3 +74,4 @@ chinchilla = LawFamily(
     prepare=_log_inputs,
     default_estimator={"loss": "huber", "delta": 1e-3, "space": "log"},
 )
+FAMILIES = (chinchilla,)

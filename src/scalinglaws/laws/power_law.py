@@ -43,3 +43,4 @@ power_law = LawFamily(
     prepare=np.log,
     default_estimator={"loss": "huber", "delta": 1e-3, "space": "log"},
 )
+FAMILIES = (power_law,)
