@@ -80,3 +80,15 @@ def test_fixed_values_are_float64_in_a_fresh_process():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # log(exp(0) + exp(1 - alpha * 1)): a float32 alpha would be off by ~1e-8
     assert float(out.stdout) == pytest.approx(np.log1p(np.exp(1.0 - 0.123456789012345)), rel=1e-14)
+
+
+def test_predict_is_float64_in_a_fresh_process():
+    import subprocess
+    import sys
+
+    code = ("import scalinglaws as sl; "
+            "law = sl.get_law('power_law'); "
+            "print(repr(float(law.predict({'E': 1.0, 'A': 1.0, 'alpha': 0.123456789012345}, "
+            "{'x': [3.0]})[0])))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout) == pytest.approx(1.0 + 3.0 ** -0.123456789012345, rel=1e-14)

@@ -87,6 +87,7 @@ def run(spec: str, out: str, as_json: bool) -> None:
 
 def _print_summary(result) -> None:
     from rich.console import Console
+    from rich.markup import escape  # names such as E[gpt2] or chinchilla[beta=alpha] are not markup
     from rich.table import Table
 
     console = Console()
@@ -95,7 +96,7 @@ def _print_summary(result) -> None:
         if not rows:
             continue
         fit = task.fit
-        console.print(f"[bold]{task.name}[/bold]: {fit.law.name} on {task.dataset} "
+        console.print(f"[bold]{escape(task.name)}[/bold]: {escape(fit.law.name)} on {escape(task.dataset)} "
                       f"({fit.n_points} points, objective {fit.objective:.6g}, "
                       f"{fit.n_at_best}/{fit.n_polished} polished starts at best)")
         table = Table()
@@ -106,7 +107,7 @@ def _print_summary(result) -> None:
             table.add_column("truth", justify="right")
             table.add_column("rel. error", justify="right")
         for r in rows:
-            cells = [r["parameter"], f"{r['estimate']:.6g}"]
+            cells = [escape(r["parameter"]), f"{r['estimate']:.6g}"]
             if has_truth:
                 cells += [f"{r['truth']:.6g}", f"{r['rel_error']:.2%}"]
             table.add_row(*cells)
@@ -190,6 +191,38 @@ def describe(law: str, as_json: bool) -> None:
     click.echo(f"  reference: {info['reference']}")
     if info["notes"]:
         click.echo(f"  notes: {info['notes']}")
+
+
+def _plugin_kinds() -> tuple:
+    from .scaffold import KINDS as PLUGIN_KINDS
+
+    return PLUGIN_KINDS
+
+
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(_plugin_kinds()), required=True,
+              help="What the plugin adds: a law family, a data source, a task or a reporter.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Folder in which to create the package's folder NAME.")
+@user_errors
+def new_plugin(name: str, kind: str, directory: str) -> None:
+    """Create a plugin package NAME: pyproject.toml with the entry point, a module registering a
+    working example, a README and tests.
+
+    \b
+    scalinglaws new-plugin scalinglaws-acme --kind law
+    """
+    from pathlib import Path
+
+    from .scaffold import scaffold_plugin
+
+    written = scaffold_plugin(name, kind, directory)
+    root = Path(directory) / name
+    click.echo(f"created {root}/")
+    for path in written:
+        click.echo(f"  {path.relative_to(root)}")
+    click.echo(f"next: pip install -e {root} && pytest {root / 'tests'}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -64,6 +64,34 @@ class FitError(ScalingLawsError):
     """A fit that cannot be done as asked (too few points, no finite start, ...)."""
 
 
+class ExpressionError(ScalingLawsError):
+    """A problem at one character of a formula written as text (``law: {expression: ...}``).
+
+    ``offset`` is the 0-based position of the offending token in ``text``; ``str()`` shows the
+    reason, then the formula's line with a ``^`` under the token, so the fix is visible at once.
+    Spec errors add the file position of the token in front.
+    """
+
+    def __init__(self, reason: str, *, text: str, offset: int):
+        self.reason, self.text = reason, text
+        self.offset = max(0, min(int(offset), len(text)))
+        super().__init__(f"{reason} (column {self.column})\n{self.pointer()}")
+
+    @property
+    def column(self) -> int:
+        """1-based column of the token on its line of the formula."""
+        return self.offset - (self.text.rfind("\n", 0, self.offset) + 1) + 1
+
+    def pointer(self, indent: str = "    ") -> str:
+        """Two lines: the formula's line holding the token, and a caret under the token."""
+        start = self.text.rfind("\n", 0, self.offset) + 1
+        end = self.text.find("\n", self.offset)
+        line = self.text[start:] if end < 0 else self.text[start:end]
+        # Tabs and control characters are shown as spaces so that the caret stays aligned.
+        line = "".join(c if c.isprintable() else " " for c in line)
+        return f"{indent}{line}\n{indent}{' ' * (self.offset - start)}^"
+
+
 def closest(name: str, candidates: Iterable[str]) -> str:
     """' (did you mean 'x'?)' for the nearest candidate, or '' when nothing is close."""
     import difflib

@@ -13,7 +13,7 @@ from ..hookspecs import hookimpl
 def builtin_families() -> list:
     from .. import laws
 
-    found = []
+    found: list = []
     for info in sorted(pkgutil.iter_modules(laws.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{laws.__name__}.{info.name}")
         found.extend(getattr(module, "FAMILIES", ()))

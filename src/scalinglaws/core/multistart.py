@@ -5,11 +5,22 @@ wander in flat regions (zero exponents, huge scales) for a long time. Running al
 convergence costs as much as the slowest one under ``vmap``. Successive halving (Jamieson &
 Talwalkar 2016) runs every start a few iterations, keeps the best ``keep`` by objective, runs those
 a few more, and so on; the survivors are polished to a tight tolerance.
+
+Where the time goes (Chinchilla, 240 points, 4500 starts, 2 cores): one LM iteration over all
+4500 starts costs 15-20 ms, nearly all of it the model, its Jacobian and the sums of the normal
+equations; an iteration over 32 starts costs 1/140 of that. And every stage is a separately
+compiled copy of the LM step (its batch size differs), ~0.5 s of XLA compilation each. So the
+default schedule is short: every start gets two IRLS steps, which is enough to separate the
+starts heading for the optimum from those drifting into flat regions, and the best 32 are polished
+with the hybrid (exact Gauss-Newton) curvature, which converges in 15-40 iterations where IRLS
+needs ~80. On the Chinchilla data and 16 simulated data sets (4 truths, 2 noise levels, 240 and
+36 points) it found the optimum of running all 4500 starts to convergence every time (to 5e-11
+relative; that ``FULL`` run takes 10-30 s). Longer schedules remain available: ``stages=((0, 6),
+(512, 12), (64, 12), (16, 12)), polish=8, polish_curvature="irls"`` is the previous default.
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -17,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import lm
+from ._jit import jit
 from .model import Model
 from .objectives import Loss
 
@@ -24,14 +36,17 @@ from .objectives import Loss
 class Schedule(NamedTuple):
     """Screening stages ``(keep, iterations)`` then polishing of ``polish`` survivors.
 
-    ``keep = 0`` keeps every start; ``polish = 0`` polishes every remaining start. The default
-    screens all starts for 6 iterations, then keeps 512, 64 and 16 for 12 iterations each, and
-    polishes the best 8 to convergence. ``FULL`` runs every start to convergence, which also gives
-    the honest count of starts that reach the optimum.
+    ``keep = 0`` keeps every start; ``polish = 0`` polishes every remaining start. Screening
+    steps use IRLS curvature (safe from anywhere); the polish uses ``polish_curvature``
+    (``hybrid``: exact Gauss-Newton curvature of the robust loss once at least P points are in its
+    quadratic region; ``irls`` gives the slower pure-IRLS polish). The default screens all starts
+    for 2 iterations and polishes the best 32 to convergence. ``FULL`` runs every start to
+    convergence, which also gives the honest count of starts that reach the optimum.
     """
 
-    stages: tuple = ((0, 6), (512, 12), (64, 12), (16, 12))
-    polish: int = 8
+    stages: tuple = ((0, 2),)
+    polish: int = 32
+    polish_curvature: str = "hybrid"
 
 
 DEFAULT_SCHEDULE = Schedule()
@@ -65,17 +80,19 @@ def _best(states: lm.LMState, keep: int) -> lm.LMState:
 def multistart(model: Model, starts, x, target, weights, *, loss: Loss, schedule: Schedule,
                max_iter: int, ftol: float) -> MultiStartResult:
     """Fit from every row of ``starts`` (S, P) and return the best; pure and jit-compatible."""
-    init = jax.vmap(lambda th: lm.init_state(model, th, x, target, weights, loss))
-    states = init(starts)
+    states = jax.vmap(lambda th: lm.init_state(model, th, x, target, weights, loss))(starts)
     for keep, iters in schedule.stages:
         states = _best(states, keep)
-        run = partial(lm.run_fixed, model, x=x, target=target, weights=weights, loss=loss,
-                      ftol=ftol, iterations=iters)
-        states = jax.vmap(lambda s: run(s))(states)
+        states = lm.run_fixed(model, states, x, target, weights, loss, ftol, iters, "irls")
     states = _best(states, schedule.polish)
-    polish = partial(lm.run_to_convergence, model, x=x, target=target, weights=weights,
-                     loss=loss, ftol=ftol, max_iter=max_iter)
-    states = jax.vmap(lambda s: polish(s))(states)
+    curvature = schedule.polish_curvature
+    if curvature != "irls":
+        # The states hold IRLS matrices (hess_exact = hess); with n_quadratic = 0 the first hybrid
+        # step uses them, and every kept step brings the exact matrix of its new point. Cheaper
+        # than re-evaluating the survivors, and one evaluation less to compile.
+        states = states._replace(n_quadratic=jnp.zeros_like(states.n_quadratic))
+    states = lm.run_to_convergence(model, states, x, target, weights, loss, ftol, max_iter,
+                                   curvature)
     order = jnp.argsort(states.value)
     states = _take(states, order)
     best = states.value[0]
@@ -91,9 +108,7 @@ def multistart(model: Model, starts, x, target, weights, *, loss: Loss, schedule
     )
 
 
-_multistart_jit = jax.jit(
-    multistart, static_argnames=("model", "loss", "schedule", "max_iter", "ftol")
-)
+_multistart_jit = jit(multistart, static_argnames=("model", "loss", "schedule", "max_iter", "ftol"))
 
 
 def require_float64(**arrays) -> None:
@@ -110,6 +125,15 @@ def require_float64(**arrays) -> None:
             )
 
 
+def check_schedule(schedule: Schedule) -> None:
+    if schedule.polish_curvature not in lm.CURVATURES:
+        raise ValueError(f"Schedule.polish_curvature must be one of {lm.CURVATURES}, got "
+                         f"{schedule.polish_curvature!r}")
+    for stage in schedule.stages:
+        if len(stage) != 2 or int(stage[0]) < 0 or int(stage[1]) < 0:
+            raise ValueError(f"Schedule.stages holds (keep >= 0, iterations >= 0) pairs, got {stage!r}")
+
+
 def fit(model: Model, starts, x, target, weights=None, *, loss: Loss = Loss(),
         schedule: Schedule = DEFAULT_SCHEDULE, max_iter: int = 500,
         ftol: float = 1e-12) -> MultiStartResult:
@@ -122,12 +146,17 @@ def fit(model: Model, starts, x, target, weights=None, *, loss: Loss = Loss(),
         residuals); weights: optional (n,) per-point weights (0 drops a point).
       loss: Huber(delta) or squared error on residuals; the objective is the weighted sum.
       schedule: successive-halving schedule; ``FULL_SCHEDULE`` runs every start to convergence.
-      max_iter: iteration cap per start; ftol: relative decrease below which a step is negligible.
+      max_iter: iteration cap per start; ftol: relative decrease below which a step is negligible
+        (a start stops when actual and predicted relative decreases are both below it, or after
+        two kept steps below it; see ``lm``).
+
+    Returns the polished survivors best first; ``theta`` and ``value`` are the best of them.
     """
     starts = jnp.asarray(starts)
     x = jnp.asarray(x)
     target = jnp.asarray(target)
     weights = jnp.ones_like(target) if weights is None else jnp.asarray(weights)
     require_float64(starts=starts, x=x, target=target, weights=weights)
+    check_schedule(schedule)
     return _multistart_jit(model, starts, x, target, weights, loss=loss, schedule=schedule,
                            max_iter=max_iter, ftol=ftol)

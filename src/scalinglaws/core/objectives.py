@@ -17,7 +17,8 @@ For a per-point loss rho the solvers need three functions of the residual r:
   Gauss-Newton curvature of the Huber objective: once the set of points in the linear region stops
   changing, the problem is a weighted least squares on the inliers and the steps converge like
   Gauss-Newton (fast), but the model no longer majorises rho and it is singular when fewer than P
-  points are inliers, so it suits the polish, not the screening of far-away starts.
+  points are inliers, so it suits the polish, not the screening of far-away starts (``lm``'s
+  ``hybrid`` curvature uses it only with at least P quadratic-region points).
 """
 
 from __future__ import annotations

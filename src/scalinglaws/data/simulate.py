@@ -49,6 +49,11 @@ class SimulateSource:
                          doc="Standard deviation of the log-normal noise.")
     seed: Optional[int] = field(default=None, doc="Seed of the noise; the spec's `seed` when omitted.")
     target: str = field(default="loss", doc="Name of the simulated target column.")
+    groups: dict[str, dict[str, float]] = field(factory=dict, doc=(
+        "Several groups of runs (model families, datasets, curves), each on the whole design: "
+        "group label -> the true values that differ from `truth`, e.g. `{dense: {}, moe: {E: 1.6}}`. "
+        "Fit them with `law: {family: ..., groups: <group_column>, shared: [...]}`."))
+    group_column: str = field(default="group", doc="Name of the column holding each run's group.")
 
     def check(self, registry) -> list:
         if registry is None or self.law not in registry.laws:
@@ -69,6 +74,31 @@ class SimulateSource:
         for name, d in self.design.items():
             if d.logspace is not None and not (0 < d.logspace[0] <= d.logspace[1]):
                 out.append((("design", name, "logspace"), f"expected 0 < lo <= hi, got {list(d.logspace)}"))
+        for label, overrides in self.groups.items():
+            for p in overrides:
+                if p not in family.param_names:
+                    out.append((("groups", label, p), f"law {self.law!r} has no parameter {p!r}; its "
+                                f"parameters are {', '.join(family.param_names)}"))
+        return out
+
+    def _group_truths(self) -> dict:
+        """label -> true values; one unnamed group when `groups` is empty."""
+        if not self.groups:
+            return {None: dict(self.truth)}
+        return {label: {**self.truth, **overrides} for label, overrides in self.groups.items()}
+
+    def _reported_truth(self) -> dict:
+        """The truth under the names a fit reports: `E[label]` for every group, and the plain name
+        where all groups agree (what a fit sharing that parameter reports)."""
+        if not self.groups:
+            return dict(self.truth)
+        truths = self._group_truths()
+        out = {}
+        for name in self.truth:
+            values = {label: t[name] for label, t in truths.items()}
+            if len(set(values.values())) == 1:
+                out[name] = self.truth[name]
+            out.update({f"{name}[{label}]": v for label, v in values.items()})
         return out
 
     def load(self, ctx) -> Table:
@@ -78,9 +108,13 @@ class SimulateSource:
             raise DataError("a design gives no values", source=f"simulate({self.law})")
         x = np.array(list(itertools.product(*grids)), dtype=np.float64)
         inputs = {name: x[:, i] for i, name in enumerate(family.inputs)}
-        clean = family.predict(self.truth, inputs)
+        truths = self._group_truths()
+        clean = np.concatenate([family.predict(t, inputs) for t in truths.values()])
         seed = ctx.seed if self.seed is None else self.seed
         rng = np.random.default_rng(seed)
         y = clean * np.exp(self.noise * rng.standard_normal(len(clean)))
-        meta = {"truth": dict(self.truth), "law": self.law, "noise": self.noise, "seed": seed}
-        return Table({**inputs, self.target: y}, source=f"simulate({self.law})", meta=meta)
+        columns = {name: np.tile(v, len(truths)) for name, v in inputs.items()}
+        if self.groups:
+            columns[self.group_column] = np.repeat(np.array(list(truths), dtype=object), len(x))
+        meta = {"truth": self._reported_truth(), "law": self.law, "noise": self.noise, "seed": seed}
+        return Table({**columns, self.target: y}, source=f"simulate({self.law})", meta=meta)

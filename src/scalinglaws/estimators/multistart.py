@@ -54,9 +54,10 @@ class MultiStart:
     n_random: int = field(default=512, validator=at_least(1), doc="How many random starts.")
     grid: dict[str, tuple[float, ...]] = field(factory=dict, doc=(
         "Override a parameter's grid values, in the fitting space (`log E` for E): "
-        "`{alpha: [0.2, 0.4]}`."))
+        "`{alpha: [0.2, 0.4]}`. With `groups:`, `E` sets the values of every copy `E[g]`."))
     init: tuple[dict[str, float], ...] = field(factory=tuple, doc=(
-        "Extra starting points, by parameter name in natural units: `[{E: 1.7, A: 400, ...}]`."))
+        "Extra starting points, by parameter name in natural units: `[{E: 1.7, A: 400, ...}]`; "
+        "with `groups:`, `E` stands for every copy `E[g]` not named."))
     schedule: str = field(default="halving", validator=one_of("halving", "full"), doc=(
         "`halving`: screen every start briefly and polish the best few; `full`: run every start "
         "to convergence (slower; counts all starts that reach the optimum)."))
@@ -70,16 +71,24 @@ class MultiStart:
 
     def check(self, family) -> list:
         problems = []
+        known = set(family.param_names) | {p.copy_of for p in family.parameters if p.copy_of}
         for name in self.grid:
-            if name not in family.param_names:
+            if name not in known:
                 problems.append((("grid", name), f"law {family.name!r} has no parameter {name!r}; "
                                  f"its parameters are {', '.join(family.param_names)}"))
         return problems
 
     def starting_points(self, family, seed: int) -> np.ndarray:
-        values = []
+        # One axis of the grid per parameter, except that the per-group copies E[g] of a grouped
+        # law (LawFamily.with_groups) share the axis of E: every group starts from the same
+        # values, so splitting rows into groups does not multiply the number of starts.
+        axes: Dict[str, tuple] = {}
+        column_axis = []
         for p in family.parameters:
-            values.append(tuple(self.grid.get(p.name, p.init)))
+            key = p.name if p.name in self.grid or p.copy_of is None else p.copy_of
+            axes.setdefault(key, tuple(self.grid.get(key, p.init)))
+            column_axis.append(list(axes).index(key))
+        values = list(axes.values())
         if self.starts == "grid":
             import itertools
 
@@ -89,6 +98,7 @@ class MultiStart:
             lo = np.array([min(v) for v in values])
             hi = np.array([max(v) for v in values])
             pts = lo + (hi - lo) * rng.random((self.n_random, len(values)))
+        pts = pts[:, column_axis]
         extra = [family.to_fit(p) for p in self.init]
         return np.vstack([pts] + [np.atleast_2d(e) for e in extra]) if extra else pts
 

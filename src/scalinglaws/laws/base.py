@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from typing import Any, Callable, Mapping, Optional
 
 import attrs
@@ -29,6 +30,12 @@ class Parameter:
     description: str = ""
     lower: Optional[float] = None  # for `bounded`
     upper: Optional[float] = None
+    # Typical values in natural units (lo, hi), e.g. published fits; simulation and property tests
+    # draw true values from here (scalinglaws.testing.strategies). None: the range of `init`.
+    realistic: Optional[tuple] = None
+    # Set on the per-group copies `E[g]` made by LawFamily.with_groups: the parameter copied (`E`).
+    # Estimators start all copies of one parameter from the same values.
+    copy_of: Optional[str] = None
 
     def __attrs_post_init__(self):
         if self.transform == "bounded" and not (
@@ -109,6 +116,10 @@ class LawFamily:
     default_estimator: Mapping[str, Any] = attrs.field(factory=dict)
     description: str = ""
     notes: str = ""
+    # Names reported with the value of another parameter: {tied: source}, set by `with_tied`.
+    aliases: Mapping[str, str] = attrs.field(factory=dict)
+    # Set by `with_groups`: the group-index input, the group labels and the shared parameters.
+    grouping: Optional[Any] = None
 
     def __attrs_post_init__(self):
         if self.log_predict is None and self.linear_predict is None:
@@ -120,11 +131,11 @@ class LawFamily:
         if space == "log":
             if self.log_predict is not None:
                 return self.log_predict
-            lin = self.linear_predict
+            lin: Callable = self.linear_predict  # type: ignore[assignment]  # one form exists
             return lambda theta, z: jnp.log(lin(theta, z))
         if self.linear_predict is not None:
             return self.linear_predict
-        logf = self.log_predict
+        logf: Callable = self.log_predict  # type: ignore[assignment]
         return lambda theta, z: jnp.exp(logf(theta, z))
 
     @property
@@ -132,15 +143,23 @@ class LawFamily:
         return tuple(p.name for p in self.parameters)
 
     def to_natural(self, theta) -> dict:
-        """Fitting-space vector -> {paper name: value}."""
+        """Fitting-space vector -> {paper name: value}, tied names (``aliases``) included."""
         theta = np.asarray(theta, dtype=np.float64)
-        return {p.name: float(p.to_natural(v)) for p, v in zip(self.parameters, theta)}
+        out = {p.name: float(p.to_natural(v)) for p, v in zip(self.parameters, theta)}
+        out.update({tied: out[source] for tied, source in self.aliases.items() if source in out})
+        return out
 
     def to_fit(self, params: Mapping[str, float]) -> np.ndarray:
-        missing = [n for n in self.param_names if n not in params]
+        """{name: natural value} -> fitting-space vector. A per-group copy ``E[g]`` missing from
+        ``params`` takes the value given for ``E``; tied names are ignored (their source counts)."""
+
+        def value(p):
+            return params[p.name] if p.name in params else params.get(p.copy_of) if p.copy_of else None
+
+        missing = [p.name for p in self.parameters if value(p) is None]
         if missing:
             raise KeyError(f"law {self.name!r} needs parameters {', '.join(missing)}")
-        return np.array([p.to_fit(float(params[p.name])) for p in self.parameters])
+        return np.array([p.to_fit(float(value(p))) for p in self.parameters])
 
     def default_starts(self) -> np.ndarray:
         """The Cartesian product of every parameter's default initial values, (S, P)."""
@@ -149,6 +168,8 @@ class LawFamily:
     def predict(self, params: Mapping[str, float], inputs: Mapping[str, Any]) -> np.ndarray:
         """Predicted target at ``inputs`` (name -> array) for natural parameters ``params``."""
         import jax.numpy as jnp
+
+        from .. import core  # noqa: F401  (turns on float64: predictions feed simulations and fits)
 
         x = np.column_stack([np.asarray(inputs[name], dtype=np.float64) for name in self.inputs])
         z = jnp.asarray(self.prepare(x))
@@ -159,6 +180,10 @@ class LawFamily:
         """The same law with some parameters held at given (natural) values."""
         if not fixed:
             return self
+        key = tuple(sorted((str(k), float(v)) for k, v in fixed.items()))
+        return _derived(("fixed", self, key), lambda: self._build_fixed(fixed))
+
+    def _build_fixed(self, fixed: Mapping[str, float]) -> LawFamily:
         unknown = sorted(set(fixed) - set(self.param_names))
         if unknown:
             raise KeyError(
@@ -200,6 +225,95 @@ class LawFamily:
             log_predict_and_jac=log_predict_and_jac,
             linear_predict=linear_predict,
         )
+
+    def with_tied(self, ties: Mapping[str, str]) -> LawFamily:
+        """The same law with parameters constrained equal: ``{"beta": "alpha"}`` fits one value
+        for both (Muennighoff et al. 2023 fit alpha = beta). The tied name leaves ``parameters``
+        and is reported with its source's value (``aliases``).
+
+        Tied parameters must share their transform (and bounds): equal values in the fitting
+        space are then equal natural values, and the fitting space stays what the family chose.
+        """
+        if not ties:
+            return self
+        key = tuple(sorted(ties.items()))
+        return _derived(("tied", self, key), lambda: self._build_tied(ties))
+
+    def _build_tied(self, ties: Mapping[str, str]) -> LawFamily:
+        names = self.param_names
+        by_name = {p.name: p for p in self.parameters}
+        for tied, source in ties.items():
+            for n in (tied, source):
+                if n not in by_name:
+                    raise KeyError(f"law {self.name!r} has no parameter {n!r}; its parameters are "
+                                   f"{', '.join(names)}")
+            if tied == source or source in ties:
+                raise ValueError(f"cannot tie {tied} to {source}: tie every parameter directly to "
+                                 "one that stays free (e.g. {beta: alpha, gamma: alpha})")
+            a, b = by_name[tied], by_name[source]
+            if (a.transform, a.lower, a.upper) != (b.transform, b.lower, b.upper):
+                raise ValueError(f"cannot tie {tied} (fitted as {a.fitted_as}) to {source} (fitted "
+                                 f"as {b.fitted_as}): tied parameters need the same transform")
+        import jax.numpy as jnp
+
+        from .. import core  # noqa: F401  (float64 before constants are made)
+
+        free = [p for p in self.parameters if p.name not in ties]
+        position = {p.name: i for i, p in enumerate(free)}
+        # theta_full = theta[source_of]; the Jacobian sums the columns of parameters tied together.
+        source_of = np.array([position[ties.get(n, n)] for n in names])
+        merge = np.zeros((len(names), len(free)))
+        merge[np.arange(len(names)), source_of] = 1.0
+        src, merge_c = jnp.asarray(source_of), jnp.asarray(merge)
+        return self._reparametrised(
+            lambda theta: theta[src], lambda jac: jac @ merge_c,
+            name=f"{self.name}[{', '.join(f'{t}={s}' for t, s in ties.items())}]",
+            parameters=tuple(free), aliases={**self.aliases, **ties})
+
+    def with_groups(self, labels, shared=(), *, input_name: str = "group") -> LawFamily:
+        """One law for several groups of rows: parameters in ``shared`` are common to all groups,
+        every other parameter ``E`` gets one copy per group, ``E[label]``. The inputs gain
+        ``input_name``: each row's group index (0-based, into ``labels``). See
+        :func:`scalinglaws.laws.groups.with_groups`."""
+        from .groups import group_label, with_groups
+
+        key = (tuple(group_label(v) for v in labels), tuple(shared), input_name)
+        return _derived(("groups", self, key),
+                        lambda: with_groups(self, labels, shared, input_name=input_name))
+
+    def _reparametrised(self, expand: Callable, reduce_jac: Callable, **changes) -> LawFamily:
+        """This law in new parameters: ``expand(theta_new)`` gives the old vector and
+        ``reduce_jac`` maps an old Jacobian (n, P) to the new one (n, P')."""
+        base_f, base_fj, base_lin = self.log_predict, self.log_predict_and_jac, self.linear_predict
+        log_predict = None if base_f is None else (lambda theta, z: base_f(expand(theta), z))
+        linear_predict = None if base_lin is None else (lambda theta, z: base_lin(expand(theta), z))
+        log_predict_and_jac = None
+        if base_fj is not None:
+
+            def log_predict_and_jac(theta, z):
+                y, jac = base_fj(expand(theta), z)
+                return y, reduce_jac(jac)
+
+        return attrs.evolve(self, log_predict=log_predict, log_predict_and_jac=log_predict_and_jac,
+                            linear_predict=linear_predict, **changes)
+
+
+# Families derived by with_fixed / with_tied / with_groups, by (kind, family, arguments). The core
+# compiles once per family object (families hash by identity): handing back the same object for the
+# same request lets repeated fits (bootstrap, property tests, a spec run twice) reuse compilations.
+_DERIVED: OrderedDict[tuple, LawFamily] = OrderedDict()
+_DERIVED_MAX = 256
+
+
+def _derived(key: tuple, build: Callable[[], LawFamily]) -> LawFamily:
+    if key in _DERIVED:
+        _DERIVED.move_to_end(key)
+        return _DERIVED[key]
+    family = build()
+    _DERIVED[key] = family
+    if len(_DERIVED) > _DERIVED_MAX:
+        _DERIVED.popitem(last=False)
+    return family
 
 
 def natural_law(*, fn: Callable, **kwargs) -> LawFamily:

@@ -7,6 +7,8 @@ import numpy as np
 
 from .base import LawFamily, Parameter
 
+# Realistic values (for simulation and property tests): published fits have E ~ 1.7-1.9, A and B in
+# the hundreds to thousands and exponents 0.25-0.45 (Hoffmann et al. 2022; Besiroglu et al. 2024).
 CHINCHILLA_GRID = {
     # Besiroglu et al. 2024 (and Hoffmann et al. 2022): 6 x 5 x 5 x 6 x 5 = 4500 starts.
     "e": tuple(np.arange(-1.0, 1.0 + 1e-9, 0.5)),
@@ -61,13 +63,15 @@ chinchilla = LawFamily(
     inputs=("N", "D"),
     parameters=(
         Parameter(name="E", transform="log", fit_name="e", init=CHINCHILLA_GRID["e"],
-                  description="irreducible loss"),
+                  realistic=(1.5, 2.0), description="irreducible loss"),
         Parameter(name="A", transform="log", fit_name="a", init=CHINCHILLA_GRID["a"],
-                  description="scale of the parameter term"),
+                  realistic=(200.0, 2000.0), description="scale of the parameter term"),
         Parameter(name="B", transform="log", fit_name="b", init=CHINCHILLA_GRID["b"],
-                  description="scale of the data term"),
-        Parameter(name="alpha", init=CHINCHILLA_GRID["alpha"], description="exponent of N"),
-        Parameter(name="beta", init=CHINCHILLA_GRID["beta"], description="exponent of D"),
+                  realistic=(200.0, 3000.0), description="scale of the data term"),
+        Parameter(name="alpha", init=CHINCHILLA_GRID["alpha"], realistic=(0.25, 0.45),
+                  description="exponent of N"),
+        Parameter(name="beta", init=CHINCHILLA_GRID["beta"], realistic=(0.25, 0.45),
+                  description="exponent of D"),
     ),
     log_predict=log_predict,
     log_predict_and_jac=log_predict_and_jac,

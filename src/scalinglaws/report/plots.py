@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 
 MAX_CURVES = 10
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+_STYLES = ("-", "--", ":", "-.")
 
 
 def _pyplot():
@@ -31,30 +33,45 @@ def _groups(values: np.ndarray):
 
 def fit_figure(task, ax=None):
     """Target against the first input on log axes with the fitted law; when the law has a second
-    input, one colour and one fitted curve per value (or bin) of it. A residual panel below."""
+    input, one colour and one fitted curve per value (or bin) of it. A law fitted to groups of rows
+    (``groups:``) gets one marker and line style per group. A residual panel below."""
     plt = _pyplot()
     fit = task.fit
-    names = list(task.inputs)
+    grouping = getattr(fit.law, "grouping", None)
+    names = [n for n in task.inputs if grouping is None or n != grouping.input]
     x = task.inputs[names[0]]
     fig, (ax, ax_res) = plt.subplots(2, 1, figsize=(7, 6.5), sharex=True,
                                      gridspec_kw={"height_ratios": [3, 1]})
     log_x = bool(np.all(x > 0))  # laws of non-scale inputs (e.g. a step count from 0) plot linearly
     grid = np.geomspace(x.min(), x.max(), 200) if log_x else np.linspace(x.min(), x.max(), 200)
-    if len(names) == 1:
-        ax.scatter(x, task.target, s=16, color="C0", label="observed", zorder=3)
-        ax.plot(grid, fit.predict({names[0]: grid}), color="C1", label=f"fitted {fit.law.name}")
+    if grouping is None:
+        passes = [(np.ones(len(x), dtype=bool), "", {})]
     else:
-        others = {n: task.inputs[n] for n in names[1:]}
+        index = task.inputs[grouping.input]
+        passes = [(index == g, f"{label}: ", {grouping.input: np.full_like(grid, g)})
+                  for g, label in enumerate(grouping.labels)]
+    for j, (rows, tag, group_point) in enumerate(passes):
+        marker, style = _MARKERS[j % len(_MARKERS)], _STYLES[j % len(_STYLES)]
+        if len(names) == 1:
+            # Ungrouped: blue points, orange fit; a group: its own colour, marker and line style.
+            dots, line = ("C0", "C1") if grouping is None else (f"C{j}", f"C{j}")
+            ax.scatter(x[rows], task.target[rows], s=16, color=dots, marker=marker,
+                       label=f"{tag}observed", zorder=3)
+            ax.plot(grid, fit.predict({names[0]: grid, **group_point}), color=line, ls=style,
+                    label=f"{tag}fitted {fit.law.name}")
+            continue
+        others = {n: task.inputs[n][rows] for n in names[1:]}
         second = others[names[1]]
         cmap = plt.get_cmap("viridis")
         groups = _groups(second)
         for k, (mask, value) in enumerate(groups):
             colour = cmap(k / max(len(groups) - 1, 1))
-            ax.scatter(x[mask], task.target[mask], s=16, color=colour, zorder=3,
-                       label=f"{names[1]} ~ {value:.3g}")
+            ax.scatter(x[rows][mask], task.target[rows][mask], s=16, color=colour, marker=marker,
+                       zorder=3, label=f"{tag}{names[1]} ~ {value:.3g}")
             point = {n: np.full_like(grid, np.median(v[mask])) for n, v in others.items()}
             point[names[1]] = np.full_like(grid, value)
-            ax.plot(grid, fit.predict({names[0]: grid, **point}), color=colour, lw=1.2)
+            ax.plot(grid, fit.predict({names[0]: grid, **point, **group_point}), color=colour,
+                    lw=1.2, ls=style)
     ax.set_xscale("log" if log_x else "linear")
     ax.set_yscale("log")
     ax.set_ylabel(task.law.target)

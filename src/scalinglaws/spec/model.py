@@ -9,22 +9,87 @@ from typing import Any, Optional
 
 import attrs
 
-from .fields import equal_to, field
+from ..laws.base import TRANSFORMS
+from .fields import equal_to, field, one_of
 
 SCHEMA_VERSION = 1
 
 
 @attrs.frozen(kw_only=True)
-class LawSpec:
-    """A law family and how its inputs map to table columns. Written as a name or a mapping."""
+class ExpressionParameter:
+    """A fitted name of an expression law. Written as a mapping, a transform name (`E: log`), a
+    single starting value (`alpha: 0.3`) or nothing (`alpha:`, all defaults)."""
 
-    family: str = field(doc="Registered law family (`scalinglaws list laws`), e.g. `chinchilla`.")
+    transform: str = field(default="identity", validator=one_of(*TRANSFORMS), doc=(
+        "Fitting space: `identity`; `log` for positive scales (fits log E); `logit` for (0, 1); "
+        "`bounded` for (`lower`, `upper`)."))
+    init: tuple[float, ...] = field(factory=tuple, doc=(
+        "Starting values in natural units (E itself, not log E); the grid of starts is the "
+        "product over parameters. Default by transform: identity 0, 0.5, 1; log 0.1 to 1e4 by "
+        "decades; logit 0.1, 0.5, 0.9; bounded 10%, 50%, 90% of the interval."))
+    lower: Optional[float] = field(default=None, doc="Lower end for `transform: bounded`.")
+    upper: Optional[float] = field(default=None, doc="Upper end for `transform: bounded`.")
+    description: str = field(default="", doc="What the parameter means (shown in reports).")
+
+    @classmethod
+    def from_shorthand(cls, value: Any) -> "ExpressionParameter":
+        from .structure import Invalid
+
+        if value is None:
+            return cls()
+        if isinstance(value, str):
+            if value not in TRANSFORMS:
+                raise Invalid(f"expected a transform ({', '.join(TRANSFORMS)}), a starting value "
+                              f"or a mapping, got {value!r}")
+            return cls(transform=value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return cls(init=(float(value),))
+        raise Invalid(f"expected a mapping with transform/init/lower/upper, a transform name or "
+                      f"a starting value, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class LawSpec:
+    """The law to fit: a registered family or a formula, how its inputs map to table columns, and
+    constraints on its parameters (fixed, tied, shared across groups). Written as a family name
+    or a mapping with exactly one of `family:` and `expression:`."""
+
+    family: Optional[str] = field(default=None, doc=(
+        "Registered law family (`scalinglaws list laws`), e.g. `chinchilla`."))
+    expression: Optional[str] = field(default=None, doc=(
+        "A formula instead of a family, e.g. `\"E + A / N**alpha + B / D**beta\"`: numbers, names, "
+        "+ - * / **, log, exp, sqrt, log1p, softplus, sigmoid, min, max, logsumexp and "
+        "`sum(j, ...)` over an axis declared in `axes`. Names under `parameters` are fitted; the "
+        "others are inputs (see docs/laws.md)."))
+    parameters: dict[str, ExpressionParameter] = field(factory=dict, doc=(
+        "The fitted names of an `expression`, in the order results list them: "
+        "`{E: log, A: {transform: log, init: [100, 1000]}, alpha: }`."))
+    axes: dict[str, tuple[str, ...]] = field(factory=dict, doc=(
+        "Axes that `sum(j, ...)` in an `expression` runs over: `{j: [web, code]}` makes "
+        "`sum(j, t_j * r_j)` mean `t_web * r_web + t_code * r_code`."))
     inputs: dict[str, str] = field(factory=dict, doc=(
         "Law input -> table column, e.g. `{x: C}` for `power_law` on compute. Inputs default to "
         "columns of the same name (N, D, C, ...)."))
     target: str = field(default="loss", doc="Column the law predicts.")
     fixed: dict[str, float] = field(factory=dict, doc=(
         "Parameters held at given values instead of fitted, e.g. `{alpha: 0.34}`."))
+    tie: dict[str, str] = field(factory=dict, doc=(
+        "Parameters fitted as one: `{beta: alpha}` fits a single value reported under both names. "
+        "Tied parameters need the same transform."))
+    groups: Optional[str] = field(default=None, doc=(
+        "Column whose values split the rows into groups (model families, datasets, curves) "
+        "fitted together: parameters in `shared` are common, every other parameter E gets one "
+        "value per group, reported as `E[group]`."))
+    shared: tuple[str, ...] = field(factory=tuple, doc=(
+        "With `groups`: the parameters common to all groups, e.g. `[alpha, beta]`."))
+
+    def __attrs_post_init__(self):
+        if (self.family is None) == (self.expression is None):
+            from .structure import Invalid
+
+            if self.family is None:
+                raise Invalid("give the law as `family: <name>` or as `expression: <formula>`")
+            raise Invalid("give either `family:` or `expression:`, not both", ("expression",))
 
     @classmethod
     def from_shorthand(cls, value: Any) -> "LawSpec":
@@ -32,7 +97,8 @@ class LawSpec:
             return cls(family=value)
         from .structure import Invalid
 
-        raise Invalid(f"expected a law name or a mapping with `family:`, got {value!r}")
+        raise Invalid(f"expected a law name or a mapping with `family:` or `expression:`, got "
+                      f"{value!r}")
 
 
 @attrs.frozen(kw_only=True)

@@ -18,13 +18,14 @@ import attrs
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 
-from ..errors import SpecError, closest
+from ..errors import ExpressionError, SpecError, closest
 from .model import SCHEMA_VERSION, DatasetSpec, EstimatorSpec, OutputSpec, Spec, TaskSpec
 from .yaml_loader import Located, load_yaml
 
 
-class Invalid(Exception):
-    """A problem at ``at`` (a path relative to the value being structured)."""
+class Invalid(ValueError):
+    """A problem at ``at`` (a path relative to the value being structured). A ValueError, so
+    Python callers building spec classes directly can catch it as one."""
 
     def __init__(self, message: str, at: tuple = ()):
         super().__init__(message)
@@ -228,7 +229,9 @@ def _explain(exc: BaseException, path: tuple) -> Iterator[tuple]:
         yield path + exc.at, exc.message, False
     elif isinstance(exc, KeyError):
         key = exc.args[0] if exc.args else "?"
-        yield path + (key,), f"required key {key!r} is missing", False
+        # The attribute note of a missing field already put its name at the end of the path.
+        at = path if path[-1:] == (key,) else path + (key,)
+        yield at, f"required key {key!r} is missing", False
     else:
         yield path, f"invalid value: {exc}", False
 
@@ -238,7 +241,12 @@ class _Problems:
         self.located = located
         self.items: list = []
 
-    def add(self, path: tuple, message: str, *, key: bool = False) -> None:
+    def add(self, path: tuple, message, *, key: bool = False) -> None:
+        """Record a problem; ``message`` may be an ExpressionError, located inside the text."""
+        if isinstance(message, ExpressionError):
+            self.items.append(self.located.problem_in_text(
+                path, message.reason, message.offset, message.pointer(), message.column))
+            return
         self.items.append(self.located.problem(path, message, key=key))
 
     def attempt(self, path: tuple, fn: Callable, extra_candidates: tuple = ()) -> Any:

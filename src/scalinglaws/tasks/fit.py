@@ -2,50 +2,151 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import attrs
 import numpy as np
 
-from ..errors import closest
+from ..errors import DataError, closest
+from ..laws.groups import group_label
 from ..results import FitResult, jsonable
 from ..spec.fields import field
 from ..spec.model import EstimatorSpec, LawSpec
 
 
-def resolve_law(law: LawSpec, registry):
-    """The registered family with the spec's fixed parameters applied."""
-    return registry.law(law.family).with_fixed(law.fixed)
+def base_law(law: LawSpec, registry):
+    """The law before constraints: the registered family, or the compiled expression."""
+    if law.expression is not None:
+        from ..laws.expression import expression_law
+
+        return expression_law(law.expression, law.parameters, axes=law.axes)
+    return registry.law(law.family)
+
+
+def constrain(family, law: LawSpec, group_labels: Optional[Sequence] = None):
+    """``family`` with the spec's ties, fixed values and groups applied, in that order: a tie to a
+    fixed parameter fixes both, and only parameters still free are split by group."""
+    ties = {t: s for t, s in law.tie.items() if s not in law.fixed}
+    fixed = {**law.fixed, **{t: law.fixed[s] for t, s in law.tie.items() if s in law.fixed}}
+    family = family.with_tied(ties).with_fixed(fixed)
+    if law.groups is not None and group_labels is not None:
+        family = family.with_groups(group_labels, law.shared, input_name=law.groups)
+    return family
+
+
+def resolve_law(law: LawSpec, registry, group_labels: Optional[Sequence] = None):
+    """The family the spec describes, ready to fit. Without ``group_labels`` (known only once the
+    data is loaded) a law with ``groups:`` is returned unsplit."""
+    return constrain(base_law(law, registry), law, group_labels)
 
 
 def law_problems(law: LawSpec, registry, at: tuple) -> list:
-    if law.family not in registry.laws:
-        names = sorted(registry.laws)
-        return [(at + ("family",), f"unknown law {law.family!r}{closest(law.family, names)}; "
-                 f"registered: {', '.join(names)}")]
-    family = registry.laws[law.family].obj
-    out = []
+    """Every problem of a law spec as (path, message); a message about a formula's text is an
+    :class:`~scalinglaws.errors.ExpressionError`, which locates the token inside the string."""
+    if law.expression is not None:
+        from ..laws.expression import expression_law, expression_problems
+
+        out = [(at + path, m) for path, m in expression_problems(law.expression, law.parameters,
+                                                                   axes=law.axes)]
+        if out:
+            return out
+        family = expression_law(law.expression, law.parameters, axes=law.axes)
+        what = "the expression"
+    else:
+        if law.family not in registry.laws:
+            registered = sorted(registry.laws)
+            return [(at + ("family",), f"unknown law {law.family!r}"
+                     f"{closest(str(law.family), registered)}; registered: {', '.join(registered)}")]
+        family = registry.laws[law.family].obj
+        what = f"law {law.family!r}"
+        out = [(at + (key,), f"`{key}` belongs to `expression:` laws; {what} declares its own "
+                f"parameters (`scalinglaws describe {law.family}`)")
+               for key in ("parameters", "axes") if getattr(law, key)]
+    names = family.param_names
+
+    def unknown(key: tuple, name: str, role: str = "parameter") -> tuple:
+        return (at + key, f"{what} has no {role} {name!r}{closest(name, names)}; its parameters "
+                f"are {', '.join(names)}")
+
     for name in law.fixed:
-        if name not in family.param_names:
-            out.append((at + ("fixed", name), f"law {law.family!r} has no parameter {name!r}"
-                        f"{closest(name, family.param_names)}; its parameters are "
-                        f"{', '.join(family.param_names)}"))
+        if name not in names:
+            out.append(unknown(("fixed", name), name))
+    for tied, source in law.tie.items():
+        if tied not in names:
+            out.append(unknown(("tie", tied), tied))
+        elif source not in names:
+            out.append(unknown(("tie", tied), source))
+        elif tied in law.fixed:
+            out.append((at + ("tie", tied), f"{tied} is both fixed and tied to {source}; fix "
+                        f"{source} instead (a tie to a fixed parameter fixes both)"))
+        elif tied == source or source in law.tie:
+            out.append((at + ("tie", tied), f"cannot tie {tied} to {source}: tie every parameter "
+                        "directly to one that stays free, e.g. {beta: alpha, gamma: alpha}"))
+        else:
+            a, b = (family.parameters[names.index(n)] for n in (tied, source))
+            if (a.transform, a.lower, a.upper) != (b.transform, b.lower, b.upper):
+                out.append((at + ("tie", tied), f"cannot tie {tied} (fitted as {a.fitted_as}) to "
+                            f"{source} (fitted as {b.fitted_as}): tied parameters need the same "
+                            "transform"))
+    for i, name in enumerate(law.shared):
+        if law.groups is None:
+            out.append((at + ("shared",), "`shared` needs `groups: <column>`, the column that "
+                        "splits the rows into groups"))
+            break
+        if name not in names:
+            out.append(unknown(("shared", i), name))
+        elif name in law.fixed:
+            out.append((at + ("shared", i), f"{name} is fixed, hence already common to all groups; "
+                        "remove it from `shared`"))
+        elif name in law.tie:
+            out.append((at + ("shared", i), f"{name} is tied to {law.tie[name]}; share "
+                        f"{law.tie[name]} instead ({name} follows it)"))
     for name in law.inputs:
         if name not in family.inputs:
-            out.append((at + ("inputs", name), f"law {law.family!r} has no input {name!r}; its "
-                        f"inputs are {', '.join(family.inputs)}"))
-    if len(law.fixed) >= len(family.parameters):
+            out.append((at + ("inputs", name), f"{what} has no input {name!r}"
+                        f"{closest(name, family.inputs)}; its inputs are {', '.join(family.inputs)}"))
+    if law.groups is not None and law.groups in family.inputs:
+        out.append((at + ("groups",), f"{law.groups!r} is an input of {what}; name the column "
+                    "that holds the group of each row"))
+    tied_away = {t for t in law.tie if t not in law.fixed}
+    if len(set(law.fixed) | tied_away) >= len(family.parameters):
         out.append((at + ("fixed",), "every parameter is fixed; leave at least one free"))
     return out
 
 
+def group_column(table, column: str) -> Tuple[tuple, np.ndarray]:
+    """The distinct values of ``column`` (sorted) and each row's index into them."""
+    values = table[column]
+    labels, index = np.unique(values, return_inverse=True)
+    return tuple(labels.tolist()), index.astype(np.float64)
+
+
+def group_index(table, column: str, labels: Sequence[str]) -> np.ndarray:
+    """Each row's index into ``labels`` (as :func:`~scalinglaws.laws.groups.group_label` writes
+    them), or a DataError naming the first row whose group the law was not split by."""
+    position = {label: i for i, label in enumerate(labels)}
+    out = np.empty(len(table))
+    for i, value in enumerate(table[column]):
+        label = group_label(value)
+        if label not in position:
+            raise DataError(f"group {label!r} is not one of the law's groups ({', '.join(labels)})",
+                            source=table.source, row=table.row_label(i), column=column)
+        out[i] = position[label]
+    return out
+
+
 def observations(family, law: LawSpec, table, *, log_target: bool):
-    """Inputs (n, k) in the family's order and the target, validated for the logs to be taken."""
-    x = np.column_stack([
-        table.numeric(law.inputs.get(name, name), positive=family.positive_inputs,
-                      why=f" (input {name} of {family.name})")
-        for name in family.inputs
-    ])
+    """Inputs (n, k) in the family's order and the target, validated for the logs to be taken.
+    A grouped family's group input is each row's index into the family's group labels."""
+    grouping = family.grouping
+    columns = []
+    for name in family.inputs:
+        if grouping is not None and name == grouping.input:
+            columns.append(group_index(table, law.groups or grouping.input, grouping.labels))
+            continue
+        columns.append(table.numeric(law.inputs.get(name, name), positive=family.positive_inputs,
+                                     why=f" (input {name} of {family.name})"))
+    x = np.column_stack(columns)
     y = table.numeric(law.target, positive=log_target, why=" (log residuals take its log)")
     return x, y
 
@@ -62,7 +163,8 @@ class FitTask:
     """Fit a law to a dataset. Without an estimator, the family's published recipe is used."""
 
     dataset: str = field(doc="Name of a dataset under `datasets`.")
-    law: LawSpec = field(doc="Law family name, or `{family, inputs, target, fixed}`.")
+    law: LawSpec = field(doc=(
+        "Law family name, or `{family | expression, inputs, target, fixed, tie, groups, shared}`."))
     estimator: Optional[EstimatorSpec] = field(default=None, doc=(
         "How to fit; the family's published recipe when omitted (Chinchilla: Huber delta 1e-3 on "
         "log residuals, 4500-point grid)."))
@@ -80,17 +182,28 @@ class FitTask:
         return out
 
     def run(self, ctx, name: str) -> FitTaskResult:
-        family = resolve_law(self.law, ctx.registry)
-        estimator = make_estimator(self.estimator, family, ctx.registry)
         table = ctx.table(self.dataset)
+        labels = group_column(table, self.law.groups)[0] if self.law.groups is not None else None
+        family = resolve_law(self.law, ctx.registry, labels)
+        estimator = make_estimator(self.estimator, family, ctx.registry)
         x, y = observations(family, self.law, table, log_target=getattr(estimator, "space", "log") == "log")
         result = estimator.fit(family, x, y, seed=ctx.seed)
-        truth = table.meta.get("truth") if table.meta.get("law") == self.law.family else None
-        if truth is not None:
-            truth = {k: v for k, v in truth.items() if k in result.params}
+        truth = _truth(table.meta, self.law, result.params)
         return FitTaskResult(name=name, dataset=self.dataset, law=self.law, fit=result,
                              inputs={n: x[:, i] for i, n in enumerate(family.inputs)}, target=y,
                              truth=truth, notes=list(table.notes))
+
+
+def _truth(meta, law: LawSpec, params) -> Optional[Dict[str, float]]:
+    """The simulated truth to show beside the estimates: when the data were drawn from the law's
+    own family, or from any law whose parameter names cover an expression's."""
+    truth = meta.get("truth")
+    if truth is None:
+        return None
+    same_family = law.family is not None and meta.get("law") == law.family
+    if not same_family and not (law.expression is not None and set(params) <= set(truth)):
+        return None
+    return {k: v for k, v in truth.items() if k in params}
 
 
 @attrs.frozen(kw_only=True, eq=False)

@@ -1,0 +1,1 @@
+"""Helpers for testing law families: :mod:`scalinglaws.testing.strategies` (Hypothesis)."""
