@@ -40,13 +40,20 @@ def report_md(result, out: Path) -> List[str]:
 
 
 def plots(result, out: Path) -> List[str]:
-    """fit_<task>.png for every task that fits a law."""
+    """Every task's figures: ``task.figures()`` returns {file name: matplotlib Figure}; a fit task
+    without it gets fit_<task>.png."""
     from .plots import fit_figure, save
 
     written = []
     for task in result.tasks:
-        if getattr(task, "kind", None) == "fit":
-            name = f"fit_{task.name}.png"
-            save(fit_figure(task), out / name)
+        figures = getattr(task, "figures", None)
+        if figures is not None:
+            named = figures()
+        elif getattr(task, "kind", None) == "fit":
+            named = {f"fit_{task.name}.png": fit_figure(task)}
+        else:
+            named = {}
+        for name, fig in named.items():
+            save(fig, out / name)
             written.append(name)
     return written

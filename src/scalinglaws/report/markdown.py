@@ -59,9 +59,9 @@ def render(result, images=frozenset()) -> str:
     if spec.description:
         lines += [spec.description.strip(), ""]
     for task in result.tasks:
-        section = getattr(task, "markdown", None)
+        section = getattr(task, "markdown", None)  # task.markdown(images) -> list of lines
         if section is not None:
-            lines += section()
+            lines += section(images)
         elif getattr(task, "kind", None) == "fit":
             lines += fit_section(task, images)
     v = result.versions
