@@ -92,10 +92,13 @@ def _print_summary(result) -> None:
 
     console = Console()
     for task in result.tasks:
+        fit = getattr(task, "fit", None)
         rows: list = getattr(task, "rows", lambda: [])()
-        if not rows:
+        if fit is None or not hasattr(fit, "law") or not rows:
+            # other tasks (predict, allocate, mixtures, ...) summarise themselves in report.md
+            console.print(f"[bold]{escape(task.name)}[/bold]: {escape(getattr(task, 'kind', 'task'))} "
+                          "done; see report.md")
             continue
-        fit = task.fit
         console.print(f"[bold]{escape(task.name)}[/bold]: {escape(fit.law.name)} on {escape(task.dataset)} "
                       f"({fit.n_points} points, objective {fit.objective:.6g}, "
                       f"{fit.n_at_best}/{fit.n_polished} polished starts at best)")
@@ -107,11 +110,29 @@ def _print_summary(result) -> None:
             table.add_column("truth", justify="right")
             table.add_column("rel. error", justify="right")
         for r in rows:
-            cells = [escape(r["parameter"]), f"{r['estimate']:.6g}"]
+            if "parameter" not in r or "estimate" not in r:
+                continue
+            cells = [escape(str(r["parameter"])), f"{r['estimate']:.6g}"]
             if has_truth:
-                cells += [f"{r['truth']:.6g}", f"{r['rel_error']:.2%}"]
+                cells += ([f"{r['truth']:.6g}", f"{r['rel_error']:.2%}"] if "truth" in r else ["", ""])
             table.add_row(*cells)
         console.print(table)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False, exists=True))
+@user_errors
+def report(out: str) -> None:
+    """Re-render OUT/report.md and the plots from OUT/results.json alone (no refitting)."""
+    from pathlib import Path
+
+    from .errors import ScalingLawsError
+    from .report.replay import rerender
+
+    if not (Path(out) / "results.json").exists():
+        raise ScalingLawsError(f"{out}/results.json not found: run a spec with --out {out} first")
+    written = rerender(out, _registry())
+    click.echo(f"wrote {out}/ ({', '.join(sorted(written))}) from {out}/results.json")
 
 
 @cli.command()

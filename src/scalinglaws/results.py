@@ -45,6 +45,11 @@ class FitResult:
     converged: bool
     iterations: int
     estimator: Dict[str, Any] = attrs.field(factory=dict)
+    # scalinglaws.uncertainty.Uncertainty: intervals of the parameters and derived quantities
+    uncertainty: Optional[Any] = None
+    # scalinglaws.core.diagnostics.summarise: convergence reason, starts at the optimum, parameters
+    # at their ranges, conditioning, residuals, and human-readable warnings
+    diagnostics: Dict[str, Any] = attrs.field(factory=dict)
 
     def predict(self, inputs: Mapping[str, Any]) -> np.ndarray:
         """The fitted law's prediction at ``inputs`` (input name -> values)."""
@@ -54,6 +59,7 @@ class FitResult:
         return _jsonable({
             "law": self.law.name,
             "formula": self.law.formula,
+            "reference": getattr(self.law, "reference", ""),
             "params": self.params,
             "objective": self.objective,
             "n_points": self.n_points,
@@ -63,6 +69,8 @@ class FitResult:
             "converged": self.converged,
             "iterations": self.iterations,
             "estimator": self.estimator,
+            "uncertainty": None if self.uncertainty is None else self.uncertainty.to_json(),
+            "diagnostics": self.diagnostics,
         })
 
     def __repr__(self) -> str:

@@ -16,7 +16,7 @@ from .data.table import Table
 from .errors import ScalingLawsError
 from .spec.model import Spec
 
-RESULTS_SCHEMA_VERSION = 1
+RESULTS_SCHEMA_VERSION = 2  # 2: fit.uncertainty, task data, predict and allocate results
 
 
 @attrs.define
@@ -37,12 +37,13 @@ class RunContext:
         return self.spec.base_dir
 
     def table(self, name: str) -> Table:
-        """The named dataset, loaded once and with its columns renamed as the spec says."""
+        """The named dataset, loaded once, then renamed, derived and filtered as the spec says."""
         if name not in self.tables:
             ds = self.spec.datasets[name]
             self.dataset = name
-            table = ds.options.load(self)
-            self.tables[name] = table.rename(ds.columns) if ds.columns else table
+            from .data.transforms import prepare_table
+
+            self.tables[name] = prepare_table(ds.options.load(self), ds)
         return self.tables[name]
 
 
@@ -58,7 +59,8 @@ class RunResult:
     def to_json(self) -> Dict[str, Any]:
         return {
             "schema_version": RESULTS_SCHEMA_VERSION,
-            "spec": {"name": self.spec.name, "file": self.spec.file, "sha256": self.spec.digest},
+            "spec": {"name": self.spec.name, "description": self.spec.description,
+                     "file": self.spec.file, "sha256": self.spec.digest},
             "seed": self.spec.seed,
             "versions": self.versions,
             "elapsed_s": round(self.elapsed_s, 3),

@@ -54,6 +54,7 @@ class Table:
         self.lines = lines
         self.meta = dict(meta or {})
         self.notes = list(notes)
+        self.row_numbers = np.arange(1, (n or 0) + 1)  # 1-based rows of the source, kept by take()
 
     # construction -------------------------------------------------------------------------
     @classmethod
@@ -137,8 +138,8 @@ class Table:
                 f"{', '.join(self._columns)}. Rename one with `columns: {{{name}: <column>}}`")
 
     def row_label(self, i: int) -> int:
-        """1-based row number of row ``i`` (data rows, the header not counted)."""
-        return i + 1
+        """1-based row number of row ``i`` in the source (data rows, the header not counted)."""
+        return int(self.row_numbers[i])
 
     def numeric(self, name: str, *, positive: bool = False, why: str = "") -> np.ndarray:
         """Column ``name`` as finite float64 (and > 0 when ``positive``), or a DataError naming the
@@ -191,14 +192,27 @@ class Table:
             if old not in self._columns:
                 raise DataError(self._missing_message(old), source=self.source, column=old)
             cols[new] = cols.pop(old) if old in cols else self._columns[old]
-        return self._replace(cols)
+        out = self._replace(cols)
+        out.lines, out.row_numbers = self.lines, self.row_numbers
+        return out
 
-    def take(self, index: Iterable[int]) -> Table:
+    def take(self, index: Iterable[int], *, note: str = "") -> Table:
+        """The rows at ``index``; errors about them still name their original row numbers."""
         idx = np.asarray(list(index), dtype=np.int64)
         cols = {k: v[idx] for k, v in self._columns.items()}
-        lines = self.lines[idx] if self.lines is not None else None
         out = self._replace(cols)
-        out.lines = lines
+        out.lines = self.lines[idx] if self.lines is not None else None
+        out.row_numbers = self.row_numbers[idx]
+        if note:
+            out.notes.append(note)
+        return out
+
+    def with_columns(self, columns: Mapping[str, Any], *, note: str = "") -> Table:
+        """A table with ``columns`` added or replaced (same number of rows)."""
+        out = self._replace({**self._columns, **{k: np.asarray(v) for k, v in columns.items()}})
+        out.lines, out.row_numbers = self.lines, self.row_numbers
+        if note:
+            out.notes.append(note)
         return out
 
     def _replace(self, cols: Mapping[str, np.ndarray]) -> Table:

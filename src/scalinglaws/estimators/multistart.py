@@ -1,4 +1,5 @@
-"""The default estimator: robust loss, multi-start grid, Levenberg-Marquardt in the JAX core."""
+"""The default estimator: robust loss, multi-start (grid, Sobol, random, variable projection),
+Levenberg-Marquardt (or optax L-BFGS / Adam) in the JAX core, diagnostics on every fit."""
 
 from __future__ import annotations
 
@@ -48,10 +49,18 @@ class MultiStart:
     delta: float = field(default=1e-3, validator=positive, doc="Huber threshold on residuals.")
     space: str = field(default="log", validator=one_of("log", "linear"),
                        doc="Residuals of log target (`log`) or of the target itself (`linear`).")
-    starts: str = field(default="grid", validator=one_of("grid", "random"), doc=(
-        "Initial points: the family's default `grid`, or `random` points drawn uniformly within "
-        "the grid's ranges."))
-    n_random: int = field(default=512, validator=at_least(1), doc="How many random starts.")
+    solver: str = field(default="lm", validator=one_of("lm", "lbfgs", "adam"), doc=(
+        "`lm`: Levenberg-Marquardt with IRLS weights for the robust loss (default; fastest on "
+        "small laws); `lbfgs`: optax L-BFGS with a zoom line search (gradient only: suits laws "
+        "with many parameters); `adam`: optax Adam (robust on awkward objectives but slow to "
+        "converge; its survivors are polished with `lm`)."))
+    starts: str = field(default="grid", validator=one_of("grid", "random", "sobol", "varpro"), doc=(
+        "Initial points: the family's default `grid`; `random` or `sobol` (scrambled Sobol) points "
+        "within the grid's ranges; `varpro`: variable projection (laws linear in some parameters, "
+        "e.g. Chinchilla's E, A, B): a grid over the exponents, nonnegative least squares for "
+        "the linear parameters, the best 32 by the true objective polished with `lm`."))
+    n_random: int = field(default=512, validator=at_least(1),
+                          doc="How many `random` or `sobol` starts.")
     grid: dict[str, tuple[float, ...]] = field(factory=dict, doc=(
         "Override a parameter's grid values, in the fitting space (`log E` for E): "
         "`{alpha: [0.2, 0.4]}`. With `groups:`, `E` sets the values of every copy `E[g]`."))
@@ -71,6 +80,13 @@ class MultiStart:
 
     def check(self, family) -> list:
         problems = []
+        if self.starts == "varpro":
+            from ..core.varpro import REGISTRY, structure_for
+
+            if structure_for(family) is None:
+                problems.append((("starts",), f"law {family.name!r} declares no linear structure "
+                                 "for `starts: varpro` (laws with one: "
+                                 f"{', '.join(sorted(REGISTRY))}); use `starts: grid` or `sobol`"))
         known = set(family.param_names) | {p.copy_of for p in family.parameters if p.copy_of}
         for name in self.grid:
             if name not in known:
@@ -89,15 +105,14 @@ class MultiStart:
             axes.setdefault(key, tuple(self.grid.get(key, p.init)))
             column_axis.append(list(axes).index(key))
         values = list(axes.values())
-        if self.starts == "grid":
-            import itertools
+        from ..core import starts as core_starts
 
-            pts = np.array(list(itertools.product(*values)), dtype=np.float64)
+        if self.starts in ("grid", "varpro"):
+            pts = core_starts.grid(values)
         else:
-            rng = np.random.default_rng(seed)
-            lo = np.array([min(v) for v in values])
-            hi = np.array([max(v) for v in values])
-            pts = lo + (hi - lo) * rng.random((self.n_random, len(values)))
+            lo, hi = core_starts.ranges_of(values)
+            draw = core_starts.sobol if self.starts == "sobol" else core_starts.random
+            pts = draw(lo, hi, self.n_random, seed=seed)
         pts = pts[:, column_axis]
         extra = [family.to_fit(p) for p in self.init]
         return np.vstack([pts] + [np.atleast_2d(e) for e in extra]) if extra else pts
@@ -113,27 +128,95 @@ class MultiStart:
                            f"({', '.join(family.param_names)}); add runs or fix parameters")
         z = np.asarray(family.prepare(np.asarray(x, dtype=np.float64)), dtype=np.float64)
         t = np.log(y) if self.space == "log" else np.asarray(y, dtype=np.float64)
-        starts = self.starting_points(family, seed)
+        w = None if weights is None else np.asarray(weights, dtype=np.float64)
+        model = core_model(family, self.space)
+        loss = core.Loss(self.loss, float(self.delta))
         schedule = core.DEFAULT_SCHEDULE if self.schedule == "halving" else core.FULL_SCHEDULE
-        out = core.fit(core_model(family, self.space), starts, z, t,
-                       None if weights is None else np.asarray(weights, dtype=np.float64),
-                       loss=core.Loss(self.loss, float(self.delta)), schedule=schedule,
-                       max_iter=self.max_iter, ftol=self.ftol)
+        reason_code = None
+        if self.starts == "varpro":
+            from ..core import varpro
+
+            structure = varpro.structure_for(family)
+            if structure is None:
+                raise FitError(f"law {family.name!r} has no linear structure for `starts: varpro`; "
+                               "use `starts: grid`")
+            extra = [family.to_fit(p) for p in self.init]
+            out = varpro.fit_varpro(model, structure, z, t, w, loss=loss, space=self.space,
+                                    extra_starts=np.vstack(extra) if extra else None,
+                                    max_iter=self.max_iter, ftol=self.ftol)
+            n_starts = len(varpro.varpro_grid(structure)) + len(extra)
+        else:
+            starts = self.starting_points(family, seed)
+            n_starts = len(starts)
+            if self.solver == "lm":
+                out = core.fit(model, starts, z, t, w, loss=loss, schedule=schedule,
+                               max_iter=self.max_iter, ftol=self.ftol)
+            else:
+                from ..core.solvers_optax import fit_optax
+
+                out, reasons = fit_optax(model, starts, z, t, w, solver=self.solver, loss=loss,
+                                         schedule=schedule, max_iter=self.max_iter,
+                                         ftol=self.ftol, return_reasons=True)
+                reason_code = int(np.asarray(reasons)[0])
+                if self.solver == "adam":
+                    # Adam gets near the optimum but slowly to a tight tolerance: LM finishes.
+                    good = np.isfinite(np.asarray(out.values))
+                    out = core.fit(model, np.asarray(out.thetas)[good] if good.any()
+                                   else np.asarray(out.thetas), z, t, w, loss=loss,
+                                   schedule=core.FULL_SCHEDULE, max_iter=self.max_iter,
+                                   ftol=self.ftol)
+                    reason_code = None
         value = float(out.value)
         if not np.isfinite(value):
             raise FitError(f"no starting point of {family.name!r} gave a finite objective; check "
                            "the data (e.g. zeros where logs are taken) or give `init` points")
         theta = np.asarray(out.theta)
+        params = family.to_natural(theta)
+        converged = bool(np.asarray(out.converged)[0])
+        iterations = int(np.asarray(out.iterations)[0])
+        n_at_best = int(out.n_at_best)
+        diagnostics = _diagnostics(family, model, theta, z, t, w, loss, params, converged,
+                                   iterations, self.max_iter, value, reason_code, n_at_best,
+                                   len(out.values))
         return FitResult(
             law=family,
-            params=family.to_natural(theta),
+            params=params,
             theta=theta,
             objective=value,
             n_points=n,
-            n_starts=len(starts),
+            n_starts=n_starts,
             n_polished=len(out.values),
-            n_at_best=int(out.n_at_best),
-            converged=bool(np.asarray(out.converged)[0]),
-            iterations=int(np.asarray(out.iterations)[0]),
+            n_at_best=n_at_best,
+            converged=converged,
+            iterations=iterations,
             estimator=self.describe(),
+            diagnostics=diagnostics,
         )
+
+
+def _ranges(family) -> Dict[str, tuple]:
+    """Each parameter's stated range in natural units: ``realistic``, else its init range."""
+    out = {}
+    for p in family.parameters:
+        if p.realistic is not None:
+            out[p.name] = tuple(p.realistic)
+        elif len(p.init) > 1:
+            lo, hi = p.to_natural(float(min(p.init))), p.to_natural(float(max(p.init)))
+            out[p.name] = (min(lo, hi), max(lo, hi))
+    return out
+
+
+def _diagnostics(family, model, theta, z, t, w, loss, params, converged, iterations, max_iter,
+                 value, reason_code, n_at_best, n_polished) -> Dict[str, Any]:
+    from ..core import diagnostics as diag
+
+    reason = (diag.reason_from_optax(reason_code) if reason_code is not None
+              else diag.reason_from_lm(converged, iterations, max_iter, value))
+    try:
+        return diag.summarise(model=model, theta=theta, x=z, target=t, weights=w, loss=loss,
+                              param_names=family.param_names, natural=params,
+                              ranges=_ranges(family), reason=reason, n_at_best=n_at_best,
+                              n_polished=n_polished, iterations=iterations)
+    except Exception as err:  # diagnostics must never fail a fit
+        return {"converged": converged, "reason": reason.name, "message": reason.message,
+                "warnings": [f"diagnostics failed: {err}"]}

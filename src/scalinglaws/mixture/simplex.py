@@ -4,15 +4,16 @@ The projection of v is r_j = clip(v_j - tau, l_j, u_j) for the shift tau at whic
 values sum to one (the KKT conditions of min ||r - v||^2 / 2 on the set: tau is the multiplier of
 the sum constraint). The sum is a continuous, nonincreasing, piecewise-linear function of tau, equal
 to sum u >= 1 at tau = min(v - u) and to sum l <= 1 at tau = max(v - l), so bisection on that
-bracket finds it. ``BISECTION_STEPS`` halvings shrink the bracket below the spacing of float64
-numbers around tau (the bracket is at most a few units wide for proportions: 2^-64 of it is far
-below 1e-16); a last step then recomputes tau in closed form on the set of coordinates the
-bisection left strictly between their bounds,
+bracket finds it. ``BISECTION_STEPS`` (100) halvings shrink the bracket below the spacing of
+float64 numbers around tau as long as it is narrower than ~1e13 (its width is the range of v plus
+one; the optimiser's steps keep v within a few thousand); a last step then recomputes tau in closed
+form on the set of coordinates the bisection left strictly between their bounds,
 
     tau = (sum_{free} v_j - (1 - sum_{at lower} l_j - sum_{at upper} u_j)) / |free|,
 
 so the result sums to one to rounding (not merely to the bisection's tolerance) and coordinates at
-a bound equal the bound exactly (``clip`` returns it): zeros are exact zeros, caps exact caps.
+a bound equal the bound exactly: zeros are exact zeros, caps exact caps. (A coordinate within
+``ACTIVE_ULPS`` ulps of (1 + max|v|) of a bound counts as at it: the rounding error of tau.)
 
 Everything here is a pure function of arrays with a fixed number of steps: it jits, vmaps over
 points (starts, bootstrap draws) and costs O(S * BISECTION_STEPS). The host-side
@@ -29,7 +30,8 @@ import numpy as np
 
 from ..errors import ScalingLawsError
 
-BISECTION_STEPS = 64
+BISECTION_STEPS = 100
+ACTIVE_ULPS = 64
 
 
 class InfeasibleMixture(ScalingLawsError, ValueError):
@@ -57,14 +59,22 @@ def project(v, lower, upper):
     lo, hi = jax.lax.fori_loop(0, BISECTION_STEPS, halve, (lo_tau, hi_tau))
     tau = 0.5 * (lo + hi)
     shifted = v - tau
-    at_lower = shifted <= lower
-    at_upper = shifted >= upper
+    # Rounding in the sums puts tau a few ulps off; a coordinate within that of its bound is at
+    # the bound (else a point already on a face would come back with 1e-16 on its zeros).
+    tol = ACTIVE_ULPS * jnp.finfo(v.dtype).eps * (1.0 + jnp.max(jnp.abs(v)))
+    at_lower = shifted <= lower + tol
+    at_upper = (shifted >= upper - tol) & ~at_lower
     free = ~(at_lower | at_upper)
     n_free = jnp.sum(free)
     fixed_mass = jnp.sum(jnp.where(at_lower, lower, 0.0)) + jnp.sum(jnp.where(at_upper, upper, 0.0))
     exact = (jnp.sum(jnp.where(free, v, 0.0)) - (1.0 - fixed_mass)) / jnp.maximum(n_free, 1)
     tau = jnp.where(n_free > 0, exact, tau)
-    return jnp.clip(v - tau, lower, upper)
+    inner = jnp.clip(v - tau, lower, upper)
+    r = jnp.where(at_lower, lower, jnp.where(at_upper, upper, inner))
+    # v - tau carries the rounding of |v| (1e-14 when a long gradient step made |v| ~ 100): one
+    # correction in the scale of r itself brings the sum to one within a few ulps of 1.
+    gap = (1.0 - jnp.sum(r)) / jnp.maximum(n_free, 1)
+    return jnp.where(free, jnp.clip(r + gap, lower, upper), r)
 
 
 project_rows = jax.vmap(project, in_axes=(0, None, None))

@@ -15,7 +15,7 @@ def results_json(result, out: Path) -> List[str]:
     return ["results.json"]
 
 
-PARAMS_COLUMNS = ["task", "law", "parameter", "estimate", "truth", "rel_error"]
+PARAMS_COLUMNS = ["task", "law", "parameter", "estimate", "se", "lower", "upper", "truth", "rel_error"]
 
 
 def params_csv(result, out: Path) -> List[str]:

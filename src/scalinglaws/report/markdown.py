@@ -12,11 +12,16 @@ def _fmt(v) -> str:
 def fit_section(task, images=frozenset()) -> List[str]:
     fit = task.fit
     est = fit.estimator
+    unc = getattr(fit, "uncertainty", None)
     lines = [f"## Task `{task.name}`: fit `{fit.law.name}` to `{task.dataset}`", ""]
-    header = "| parameter | estimate |" + (" truth | relative error |" if task.truth else "")
-    lines += [header, "|---|---|" + ("---|---|" if task.truth else "")]
+    ci = f" SE | {unc.level:.0%} interval |" if unc is not None else ""
+    header = "| parameter | estimate |" + ci + (" truth | relative error |" if task.truth else "")
+    lines += [header, "|---|---|" + ("---|---|" if unc is not None else "")
+              + ("---|---|" if task.truth else "")]
     for row in task.rows():
         cells = [row["parameter"], _fmt(row["estimate"])]
+        if unc is not None:
+            cells += [_fmt(row.get("se", "")), _interval(row)]
         if task.truth:
             cells += [_fmt(row.get("truth", "")), f"{row['rel_error']:.2%}" if "rel_error" in row else ""]
         lines.append("| " + " | ".join(cells) + " |")
@@ -36,19 +41,37 @@ def fit_section(task, images=frozenset()) -> List[str]:
         f"- Loss: {loss} on {space}, summed over points; objective {fit.objective:.10g}",
         _optimiser(est, fit),
         f"- Initialisation: {starts}",
-        "- Uncertainty: none (point estimate)",
+        "- Uncertainty: " + (unc.describe() if unc is not None else "none (point estimate)"),
     ]
-    if fit.n_at_best < 2:
+    warnings = (getattr(fit, "diagnostics", None) or {}).get("warnings")
+    if warnings:  # scalinglaws.core.diagnostics (includes the few-starts-at-best warning)
+        lines += [f"- Warning: {w}" for w in warnings]
+    elif fit.n_at_best < 2:
         lines.append("- Warning: only one start reached the best objective; the optimum may be "
                      "fragile. Try `schedule: full` or more starts.")
+    if unc is not None and unc.derived:
+        lines += ["", "Derived quantities:", "", f"| quantity | estimate | SE | {unc.level:.0%} "
+                  "interval |", "|---|---|---|---|"]
+        for k, iv in unc.derived.items():
+            lines.append(f"| {k} | {_fmt(iv.estimate)} | {_fmt(iv.se)} | "
+                         f"{_fmt(iv.lower)} - {_fmt(iv.upper)} |")
     return lines + [""]
+
+
+def _interval(row) -> str:
+    if "lower" not in row:
+        return ""
+    return f"{_fmt(row['lower'])} - {_fmt(row['upper'])}"
 
 
 def _optimiser(est, fit) -> str:
     if est.get("name") != "multistart":
         options = ", ".join(f"{k}={v}" for k, v in est.items() if k != "name")
         return f"- Optimiser: estimator `{est.get('name')}` ({options})"
-    return (f"- Optimiser: Levenberg-Marquardt with IRLS weights, float64, ftol {est.get('ftol')}, "
+    solver = {"lbfgs": "optax L-BFGS (zoom line search)",
+              "adam": "optax Adam, survivors polished by Levenberg-Marquardt"}.get(
+        est.get("solver"), "Levenberg-Marquardt with IRLS weights")
+    return (f"- Optimiser: {solver}, float64, ftol {est.get('ftol')}, "
             f"max {est.get('max_iter')} iterations; best start converged: {fit.converged} after "
             f"{fit.iterations} iterations")
 

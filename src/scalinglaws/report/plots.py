@@ -31,6 +31,36 @@ def _groups(values: np.ndarray):
             for k in range(len(edges) - 1) if np.any(idx == k)]
 
 
+def draw_predictions(fit, inputs) -> np.ndarray | None:
+    """(B, n) predictions of the law at ``inputs`` for every bootstrap draw kept in
+    ``fit.uncertainty.draws``; None without draws."""
+    unc = getattr(fit, "uncertainty", None)
+    if unc is None or not unc.draws:
+        return None
+    import jax
+    import jax.numpy as jnp
+
+    family = fit.law
+    x = np.column_stack([np.asarray(inputs[name], dtype=np.float64) for name in family.inputs])
+    z = jnp.asarray(family.prepare(x))
+    names = family.param_names
+    count = len(next(iter(unc.draws.values())))
+    thetas = np.array([family.to_fit({k: float(unc.draws[k][b]) for k in names})
+                       for b in range(count)])
+    preds = jax.vmap(lambda th: family.predict_fn("linear")(th, z))(jnp.asarray(thetas))
+    return np.asarray(preds)
+
+
+def confidence_band(fit, inputs):
+    """Pointwise percentile band of the predictions over the bootstrap draws, or None."""
+    preds = draw_predictions(fit, inputs)
+    if preds is None:
+        return None
+    level = fit.uncertainty.level
+    lo, hi = np.nanpercentile(preds, [50 * (1 - level), 50 * (1 + level)], axis=0)
+    return lo, hi
+
+
 def fit_figure(task, ax=None):
     """Target against the first input on log axes with the fitted law; when the law has a second
     input, one colour and one fitted curve per value (or bin) of it. A law fitted to groups of rows
@@ -59,6 +89,10 @@ def fit_figure(task, ax=None):
                        label=f"{tag}observed", zorder=3)
             ax.plot(grid, fit.predict({names[0]: grid, **group_point}), color=line, ls=style,
                     label=f"{tag}fitted {fit.law.name}")
+            band = confidence_band(fit, {names[0]: grid, **group_point})
+            if band is not None:
+                ax.fill_between(grid, band[0], band[1], color=line, alpha=0.25, lw=0,
+                                label=f"{tag}{fit.uncertainty.level:.0%} confidence band")
             continue
         others = {n: task.inputs[n][rows] for n in names[1:]}
         second = others[names[1]]
@@ -72,6 +106,9 @@ def fit_figure(task, ax=None):
             point[names[1]] = np.full_like(grid, value)
             ax.plot(grid, fit.predict({names[0]: grid, **point, **group_point}), color=colour,
                     lw=1.2, ls=style)
+            band = confidence_band(fit, {names[0]: grid, **point, **group_point})
+            if band is not None:
+                ax.fill_between(grid, band[0], band[1], color=colour, alpha=0.2, lw=0)
     ax.set_xscale("log" if log_x else "linear")
     ax.set_yscale("log")
     ax.set_ylabel(task.law.target)

@@ -118,6 +118,17 @@ class DatasetSpec:
         "Registered data source (`scalinglaws list sources`): csv, inline, simulate, ..."))
     columns: dict[str, str] = field(factory=dict, doc=(
         "Rename columns: `{N: \"Model Size\"}` gives the column `Model Size` the name N."))
+    derive: dict[str, str] = field(factory=dict, doc=(
+        "New or replaced columns from formulas of other columns, in order: "
+        "`{D: \"C / (6 * N)\", N: \"N_billions * 1e9\"}` (the law formula grammar)."))
+    where: tuple[str, ...] = field(factory=tuple, doc=(
+        "Keep the rows meeting every condition: `\"loss < 10 and N >= 1e8\"` (comparisons of "
+        "formulas joined by `and`); a list means all of them."))
+    exclude_largest: dict[str, int] = field(factory=dict, doc=(
+        "Drop the k rows with the largest values of a column: `{loss: 5}` (Besiroglu et al. "
+        "2024 drop the 5 highest losses)."))
+    exclude_smallest: dict[str, int] = field(factory=dict, doc=(
+        "Drop the k rows with the smallest values of a column."))
     options: Any = field(default=None, flatten=True, doc="The source's own keys.")
 
 

@@ -302,6 +302,44 @@ def structure_spec(located: Located, registry, *, file: Optional[str] = None,
         return _structure_spec(located, registry, file, base_dir)
 
 
+_DATASET_KEYS = ("columns", "derive", "where", "exclude_largest", "exclude_smallest")
+
+
+def _dataset_common(problems: _Problems, conv, entry: Any, path: tuple) -> dict:
+    """The keys every dataset has (renaming, derived columns, filters), with formulas checked."""
+    from ..data.conditions import parse_condition
+    from ..laws.formula import parse_formula
+
+    out: dict = {}
+    if not isinstance(entry, dict):
+        return out
+    types = {"columns": dict[str, str], "derive": dict[str, str], "where": tuple[str, ...],
+             "exclude_largest": dict[str, int], "exclude_smallest": dict[str, int]}
+    for key, tp in types.items():
+        if key not in entry:
+            continue
+        raw = [entry[key]] if key == "where" and isinstance(entry[key], str) else entry[key]
+        value = problems.attempt(path + (key,), lambda r=raw, t=tp: conv.structure(r, t))
+        if value is not None:
+            out[key] = value
+    for name, text in out.get("derive", {}).items():
+        try:
+            parse_formula(text)
+        except ExpressionError as exc:
+            problems.add(path + ("derive", name), exc)
+    where_is_list = isinstance(entry.get("where"), list)
+    for i, text in enumerate(out.get("where", ())):
+        try:
+            parse_condition(text)
+        except ExpressionError as exc:
+            problems.add(path + (("where", i) if where_is_list else ("where",)), exc)
+    for key in ("exclude_largest", "exclude_smallest"):
+        for column, k in out.get(key, {}).items():
+            if k < 0:
+                problems.add(path + (key, column), f"expected a whole number >= 0, got {k}")
+    return out
+
+
 def _structure_spec(located: Located, registry, file: Optional[str], base_dir: str) -> Spec:
     conv = make_converter(registry)
     problems = _Problems(located)
@@ -327,19 +365,15 @@ def _structure_spec(located: Located, registry, file: Optional[str], base_dir: s
         raw_datasets = {}
     for name, entry in raw_datasets.items():
         path = ("datasets", name)
-        got = _tagged(problems, conv, registry, entry, path, "source", "sources", ("columns",))
-        columns = {}
-        if isinstance(entry, dict) and "columns" in entry:
-            columns = problems.attempt(path + ("columns",),
-                                       lambda e=entry: conv.structure(e["columns"], dict[str, str]))
+        got = _tagged(problems, conv, registry, entry, path, "source", "sources", _DATASET_KEYS)
+        common = _dataset_common(problems, conv, entry, path)
         if got is not None and got[1] is not None:
             check = getattr(got[1], "check", None)
             for rel, message in (check(registry) if check is not None else ()):
                 problems.add(path + tuple(rel), message)
         # A dataset with problems is still declared: tasks that use it must not be told it is missing.
         source, options = got if got is not None else ("", None)
-        datasets[name] = DatasetSpec(name=str(name), source=source, columns=columns or {},
-                                     options=options)
+        datasets[name] = DatasetSpec(name=str(name), source=source, options=options, **common)
 
     tasks = []
     raw_tasks = raw.get("tasks", [])

@@ -12,6 +12,7 @@ from ..laws.groups import group_label
 from ..results import FitResult, jsonable
 from ..spec.fields import field
 from ..spec.model import EstimatorSpec, LawSpec
+from ..uncertainty import UncertaintySpec, fit_uncertainty
 
 
 def base_law(law: LawSpec, registry):
@@ -168,6 +169,9 @@ class FitTask:
     estimator: Optional[EstimatorSpec] = field(default=None, doc=(
         "How to fit; the family's published recipe when omitted (Chinchilla: Huber delta 1e-3 on "
         "log residuals, 4500-point grid)."))
+    uncertainty: Optional[UncertaintySpec] = field(default=None, doc=(
+        "Intervals for the parameters and derived quantities: `{method: bootstrap | sandwich | "
+        "hessian | none, n: 1000, level: 0.95}`; none when omitted."))
 
     def check(self, spec, registry) -> List[tuple]:
         out = []
@@ -183,15 +187,27 @@ class FitTask:
 
     def run(self, ctx, name: str) -> FitTaskResult:
         table = ctx.table(self.dataset)
-        labels = group_column(table, self.law.groups)[0] if self.law.groups is not None else None
-        family = resolve_law(self.law, ctx.registry, labels)
-        estimator = make_estimator(self.estimator, family, ctx.registry)
-        x, y = observations(family, self.law, table, log_target=getattr(estimator, "space", "log") == "log")
-        result = estimator.fit(family, x, y, seed=ctx.seed)
+        family, estimator, x, y, result = fit_table(self, ctx, table)
         truth = _truth(table.meta, self.law, result.params)
         return FitTaskResult(name=name, dataset=self.dataset, law=self.law, fit=result,
                              inputs={n: x[:, i] for i, n in enumerate(family.inputs)}, target=y,
                              truth=truth, notes=list(table.notes))
+
+
+def fit_table(task, ctx, table):
+    """Fit ``task.law`` (with ``task.estimator`` and ``task.uncertainty``) to ``table``: returns
+    (family, estimator, x, y, FitResult with its uncertainty). Shared by the tasks built on a fit
+    (fit, predict, allocate)."""
+    law = task.law
+    labels = group_column(table, law.groups)[0] if law.groups is not None else None
+    family = resolve_law(law, ctx.registry, labels)
+    estimator = make_estimator(task.estimator, family, ctx.registry)
+    x, y = observations(family, law, table, log_target=getattr(estimator, "space", "log") == "log")
+    result = estimator.fit(family, x, y, seed=ctx.seed)
+    unc = fit_uncertainty(task.uncertainty, family, estimator, x, y, result, seed=ctx.seed)
+    if unc is not None:
+        result = attrs.evolve(result, uncertainty=unc)
+    return family, estimator, x, y, result
 
 
 def _truth(meta, law: LawSpec, params) -> Optional[Dict[str, float]]:
@@ -220,12 +236,21 @@ class FitTaskResult:
     notes: List[str] = attrs.field(factory=list)
     kind: str = "fit"
 
+    @property
+    def uncertainty(self):
+        return self.fit.uncertainty
+
     def rows(self) -> List[Dict[str, Any]]:
-        """One row per parameter: estimate, and truth and relative error when known."""
+        """One row per parameter: estimate, standard error and interval when computed, and truth
+        and relative error when known."""
         out = []
+        unc = self.fit.uncertainty
         for pname, value in self.fit.params.items():
             row: Dict[str, Any] = {"task": self.name, "law": self.fit.law.name, "parameter": pname,
                                    "estimate": value}
+            if unc is not None and pname in unc.params:
+                iv = unc.params[pname]
+                row.update(se=iv.se, lower=iv.lower, upper=iv.upper)
             if self.truth is not None and pname in self.truth:
                 t = self.truth[pname]
                 row["truth"] = t
@@ -242,4 +267,5 @@ class FitTaskResult:
             "fit": self.fit.to_json(),
             "truth": self.truth,
             "notes": self.notes,
+            "data": {"inputs": self.inputs, "target": self.target},
         })

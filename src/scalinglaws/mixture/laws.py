@@ -1,0 +1,373 @@
+"""Mixture laws: validation loss per domain as a function of the mixture proportions r.
+
+Every law here has the same shape, a constant plus a sum of exponentials of linear functions of
+the (effective) proportions, per validation domain i:
+
+    L_i(r) = c_i + sum_{h=1..H} exp(w_ih . r~),     r~ = r (or the effective proportions below)
+
+* ``mixing_exp`` (H = 1): Ye et al. 2024, "Data Mixing Laws: Optimizing Data Mixtures by Predicting
+  Language Modeling Performance", eq. (the mixing law) L_i(r) = c_i + k_i exp(sum_j t_ij r_j).
+  Difference from the paper: on the simplex k_i is not identifiable apart from t_i (k exp(t.r) =
+  exp((t + log k 1).r) because sum_j r_j = 1), so the fit absorbs it, w_i = t_i + log k_i, and
+  reports the paper's form with the gauge sum_j t_ij = 0 (k_i = exp(mean_j w_ij), t_ij = w_ij -
+  mean_j w_ij). The authors' code (yegcjs/mixinglaws, ``pipeline/utils.py: mixture_law_``) has both
+  log k and t free, fitted with L-BFGS on a Huber loss (delta 0.02) of the loss itself; here log c
+  and w are fitted by the core's Levenberg-Marquardt on log residuals, log L = logaddexp(log c,
+  w.r), with an analytic Jacobian, from least-squares starts (log(L - c0) regressed on r for a few
+  c0 below min L).
+* ``mixing_exp_repetition``: the same law of the *effective* mixture under repetition. A source j
+  with U_j unique tokens used for D_j = r_j T tokens of a budget T is repeated R_j = max(D_j / U_j
+  - 1, 0) times; Muennighoff et al. 2023 ("Scaling Data-Constrained Language Models") count its
+  effective tokens as D'_j = min(D_j, U_j) + U_j R* (1 - exp(-R_j / R*)), R* = 15.4 (their fitted
+  R*_D). The law sees r~_j = D'_j / sum_k D'_k. Renormalising keeps the law gauge-free (w.r~ with
+  sum r~ = 1, as above); the plain r'_j = D'_j / T would make predictions depend on the unidentified
+  k_i whenever repetition occurs, and the loss of effective *total* tokens (sum D' < T) is a
+  data-scale effect that belongs to a scale law, not to a mixing law at fixed T.
+* ``mixing_mlp``: a regression surrogate for when no single exponential fits: the exp-activation
+  network of Ye et al.'s code (``MixtureMLP``: h = exp(W r + b), output softmax(v).h + bias),
+  which is exactly the H-term form above (softmax weights and b are absorbed into W on the
+  simplex). Fitted with optax Adam on log residuals from the ``mixing_exp`` fit (each of the H
+  terms starts at w_i - log H plus noise), all domains (and bootstrap draws) in one vmapped call.
+  RegMix (Liu et al. 2024) fits LightGBM instead; positive output weights keep every law here
+  convex in r, so the optimiser's optimum is global.
+
+A fitted law is a pure function ``predict(params, r, context) -> (D,)`` (``context`` holds the
+run's scale, e.g. [T] for the repetition law) plus its parameters; the bootstrap refits it on
+resampled runs (the same resamples for every domain) and returns a stack of parameter draws.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+import attrs
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import core
+from ..core._jit import jit
+from ..errors import FitError
+
+R_STAR_MUENNIGHOFF = 15.387756  # R*_D of Muennighoff et al. 2023 (datablations notebook)
+
+
+class MixtureLaw(NamedTuple):
+    """A mixture law: ``predict(params, r (S,), context (k,)) -> (D,)`` losses, pure JAX.
+
+    Hashable (functions hash by identity): a static argument of the jitted optimiser, which
+    compiles once per law and shape.
+    """
+
+    name: str
+    formula: str
+    reference: str
+    predict: Callable
+
+
+def sum_exp_predict(params, r, context=None):
+    """L = c + sum_h exp(w_h . r): params {"c": (D,), "w": (D, H, S)}."""
+    return params["c"] + jnp.sum(jnp.exp(params["w"] @ r), axis=-1)
+
+
+MIXING_EXP = MixtureLaw(
+    name="mixing_exp",
+    formula="L_i(r) = c_i + k_i exp(sum_j t_ij r_j)",
+    reference="Ye et al. 2024, 'Data Mixing Laws: Optimizing Data Mixtures by Predicting Language "
+              "Modeling Performance'",
+    predict=sum_exp_predict,
+)
+
+MIXING_MLP = MixtureLaw(
+    name="mixing_mlp",
+    formula="L_i(r) = c_i + sum_h exp(w_ih . r)  (exp-activation network, positive output weights)",
+    reference="Ye et al. 2024 (MixtureMLP in yegcjs/mixinglaws); RegMix, Liu et al. 2024 "
+              "(regression on proxy runs)",
+    predict=sum_exp_predict,
+)
+
+
+def effective_proportions(r, budget, unique, r_star):
+    """Muennighoff's effective tokens per source, renormalised to proportions (jnp, (S,))."""
+    used = r * budget
+    repeats = jnp.maximum(used / unique - 1.0, 0.0)
+    eff = jnp.minimum(used, unique) + unique * r_star * (1.0 - jnp.exp(-repeats / r_star))
+    return eff / jnp.sum(eff)
+
+
+@functools.lru_cache(maxsize=64)
+def repetition_law(unique: Tuple[float, ...], r_star: float = R_STAR_MUENNIGHOFF) -> MixtureLaw:
+    """``mixing_exp`` of the effective mixture, for sources with ``unique`` tokens (context [T])."""
+    u = np.asarray(unique, dtype=np.float64)
+
+    def predict(params, r, context):
+        return sum_exp_predict(params, effective_proportions(r, context[0], jnp.asarray(u), r_star))
+
+    return MixtureLaw(
+        name="mixing_exp_repetition",
+        formula="L_i(r) = c_i + k_i exp(sum_j t_ij r~_j), r~_j = D'_j / sum_k D'_k, "
+                "D'_j = min(r_j T, U_j) + U_j R* (1 - exp(-R_j / R*)), R_j = max(r_j T / U_j - 1, 0)",
+        reference="Ye et al. 2024 (mixing law) with Muennighoff et al. 2023 (effective data under "
+                  "repetition)",
+        predict=predict,
+    )
+
+
+# --- the core's view of one domain of mixing_exp: log L = logaddexp(log c, w . r) ---------------
+
+
+def _log_mixing(theta, x):
+    return jnp.logaddexp(theta[0], x @ theta[1:])
+
+
+def _log_mixing_and_jac(theta, x):
+    lin = x @ theta[1:]
+    y = jnp.logaddexp(theta[0], lin)
+    s_c = jnp.exp(theta[0] - y)
+    s_w = jnp.exp(lin - y)
+    return y, jnp.concatenate([s_c[:, None], s_w[:, None] * x], axis=1)
+
+
+CORE_MODEL = core.Model(_log_mixing, _log_mixing_and_jac)
+START_FRACTIONS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98)
+
+
+def least_squares_starts(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Starts (K, S + 1): log(y - c0) regressed on r for c0 = fractions of min y."""
+    out = []
+    ymin = float(np.min(y))
+    for frac in START_FRACTIONS:
+        c0 = frac * ymin
+        w, *_ = np.linalg.lstsq(x, np.log(y - c0), rcond=None)
+        out.append(np.concatenate([[np.log(max(c0, 1e-3 * ymin))], w]))
+    return np.asarray(out, dtype=np.float64)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class FittedMixture:
+    """A fitted mixture law: point parameters, bootstrap draws and per-domain diagnostics."""
+
+    law: MixtureLaw
+    params: Dict[str, np.ndarray]  # {"c": (D,), "w": (D, H, S)}
+    sources: Tuple[str, ...]
+    domains: Tuple[str, ...]
+    draws: Optional[Dict[str, np.ndarray]] = None  # leading axis B
+    context: np.ndarray = attrs.field(factory=lambda: np.zeros(1))
+    diagnostics: List[Dict[str, Any]] = attrs.field(factory=list)
+    estimator: Dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def n_draws(self) -> int:
+        return 0 if self.draws is None else int(self.draws["c"].shape[0])
+
+    def predict(self, r, context=None) -> np.ndarray:
+        """Predicted losses (n, D) at mixtures ``r`` (n, S)."""
+        r = np.atleast_2d(np.asarray(r, dtype=np.float64))
+        ctx = self.context if context is None else np.asarray(context, dtype=np.float64)
+        return np.asarray(_predict_rows(self.law, _jnp_tree(self.params), jnp.asarray(r),
+                                        jnp.asarray(ctx)))
+
+    def predict_draws(self, r, context=None) -> np.ndarray:
+        """Predicted losses of every bootstrap draw (B, n, D)."""
+        if self.draws is None:
+            raise ValueError("this fit has no bootstrap draws; fit with n_bootstrap > 0")
+        r = np.atleast_2d(np.asarray(r, dtype=np.float64))
+        ctx = self.context if context is None else np.asarray(context, dtype=np.float64)
+        return np.asarray(_predict_draws(self.law, _jnp_tree(self.draws), jnp.asarray(r),
+                                         jnp.asarray(ctx)))
+
+    def paper_params(self) -> List[Dict[str, Any]]:
+        """Per domain: c, and for one-term laws k and t in the paper's gauge (sum_j t_j = 0)."""
+        out = []
+        for i, d in enumerate(self.domains):
+            row: Dict[str, Any] = {"domain": d, "c": float(self.params["c"][i])}
+            w = self.params["w"][i]
+            if w.shape[0] == 1:
+                mean = float(np.mean(w[0]))
+                row["k"] = float(np.exp(mean))
+                row["t"] = {s: float(v - mean) for s, v in zip(self.sources, w[0])}
+            else:
+                row["terms"] = int(w.shape[0])
+            out.append(row)
+        return out
+
+
+def _jnp_tree(tree):
+    return jax.tree_util.tree_map(jnp.asarray, tree)
+
+
+def _predict_rows_impl(law, params, r, ctx):
+    return jax.vmap(lambda x: law.predict(params, x, ctx))(r)
+
+
+def _predict_draws_impl(law, draws, r, ctx):
+    return jax.vmap(lambda p: _predict_rows_impl(law, p, r, ctx))(draws)
+
+
+_predict_rows = jit(_predict_rows_impl, static_argnames=("law",))
+_predict_draws = jit(_predict_draws_impl, static_argnames=("law",))
+
+
+def _check_data(r: np.ndarray, losses: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    r = np.asarray(r, dtype=np.float64)
+    losses = np.asarray(losses, dtype=np.float64)
+    if losses.ndim == 1:
+        losses = losses[:, None]
+    if r.ndim != 2 or losses.shape[0] != r.shape[0]:
+        raise FitError(f"need proportions (n, S) and losses (n, D) for the same runs; got {r.shape} "
+                       f"and {losses.shape}")
+    if not (np.all(np.isfinite(losses)) and np.all(losses > 0)):
+        raise FitError("every loss must be a finite number > 0 (the fit takes logs)")
+    if r.shape[0] <= r.shape[1] + 1:
+        raise FitError(f"{r.shape[0]} runs cannot determine a mixing law over {r.shape[1]} sources "
+                       f"({r.shape[1] + 1} parameters per domain); add runs")
+    return r, losses
+
+
+def fit_mixing_exp(r, losses, *, sources: Sequence[str], domains: Sequence[str],
+                   law: MixtureLaw = MIXING_EXP, inputs=None, context=None,
+                   loss: core.Loss = core.Loss("squared"), n_bootstrap: int = 0,
+                   bootstrap_domains: Optional[Sequence[int]] = None, seed: int = 0,
+                   max_iter: int = 500) -> FittedMixture:
+    """Fit ``L_i = c_i + exp(w_i . x)`` per domain with the core (one compilation for all domains).
+
+    ``r`` (n, S) proportions of each run, ``losses`` (n, D). ``inputs`` (n, S), when given, is what
+    the law sees instead of r (the effective proportions of the repetition law). The bootstrap
+    (``n_bootstrap`` > 0) resamples runs with the same counts for every domain (same seed) and
+    refits the domains in ``bootstrap_domains`` (all by default); the others repeat the point
+    estimate in every draw.
+    """
+    r, losses = _check_data(r, losses)
+    x = r if inputs is None else np.asarray(inputs, dtype=np.float64)
+    n_dom = losses.shape[1]
+    thetas, diags = [], []
+    boot_sel = set(range(n_dom)) if bootstrap_domains is None else set(bootstrap_domains)
+    draws_theta = []
+    for i in range(n_dom):
+        y = losses[:, i]
+        target = np.log(y)
+        starts = least_squares_starts(x, y)
+        res = core.fit(CORE_MODEL, starts, x, target, loss=loss, max_iter=max_iter)
+        theta = np.asarray(res.theta)
+        if not np.isfinite(float(res.value)):
+            raise FitError(f"mixing_exp for domain {domains[i]!r}: no start gave a finite objective")
+        resid = np.asarray(_log_mixing(jnp.asarray(theta), jnp.asarray(x))) - target
+        diags.append({"domain": domains[i], "objective": float(res.value),
+                      "rmse_log": float(np.sqrt(np.mean(resid ** 2))),
+                      "converged": bool(np.asarray(res.converged)[0]),
+                      "n_at_best": int(res.n_at_best), "n_starts": len(starts)})
+        thetas.append(theta)
+        if n_bootstrap > 0:
+            if i in boot_sel:
+                b = core.bootstrap(CORE_MODEL, starts, x, target, n_resamples=n_bootstrap,
+                                   seed=seed, loss=loss, max_iter=max_iter, result=res)
+                draws_theta.append(np.asarray(b.thetas))
+            else:
+                draws_theta.append(np.broadcast_to(theta, (n_bootstrap, theta.size)))
+    th = np.stack(thetas)  # (D, S + 1)
+    params = {"c": np.exp(th[:, 0]), "w": th[:, None, 1:]}
+    draws = None
+    if n_bootstrap > 0:
+        dt = np.stack(draws_theta, axis=1)  # (B, D, S + 1)
+        draws = {"c": np.exp(dt[..., 0]), "w": dt[:, :, None, 1:]}
+    ctx = np.zeros(1) if context is None else np.asarray(context, dtype=np.float64)
+    return FittedMixture(law=law, params=params, sources=tuple(sources), domains=tuple(domains),
+                         draws=draws, context=ctx, diagnostics=diags,
+                         estimator={"method": "levenberg-marquardt", "loss": loss.kind,
+                                    "delta": loss.delta, "space": "log",
+                                    "n_bootstrap": n_bootstrap, "seed": seed})
+
+
+# --- the regression surrogate ----------------------------------------------------------------
+
+
+def _surrogate_loss(p, x, target, weights, loss: core.Loss):
+    pred = jnp.logaddexp(p["log_c"], jax.nn.logsumexp(p["w"] @ x.T, axis=0))
+    r = pred - target
+    from ..core.objectives import rho
+
+    return jnp.sum(weights * rho(loss, r)) / jnp.sum(weights)
+
+
+def _adam_fit(p0, x, target, weights, *, loss: core.Loss, steps: int, lr: float):
+    import optax
+
+    opt = optax.adam(lr)
+    grad = jax.grad(_surrogate_loss)
+
+    def step(carry, _):
+        p, state = carry
+        g = grad(p, x, target, weights, loss)
+        upd, state = opt.update(g, state, p)
+        return (optax.apply_updates(p, upd), state), None
+
+    (p, _), _ = jax.lax.scan(step, (p0, opt.init(p0)), None, length=steps)
+    return p, _surrogate_loss(p, x, target, weights, loss)
+
+
+def _fit_surrogates(p0, x, targets, weights, *, loss, steps, lr):
+    """vmapped over domains (p0 and targets have a leading D axis; weights (D, n) or (n,))."""
+    w_axis = 0 if weights.ndim == 2 else None
+    return jax.vmap(lambda p, t, w: _adam_fit(p, x, t, w, loss=loss, steps=steps, lr=lr),
+                    in_axes=(0, 1, w_axis))(p0, targets, weights)
+
+
+def _fit_surrogates_boot(p0, x, targets, counts, *, loss, steps, lr):
+    """vmapped over bootstrap resamples (counts (B, n)) and domains."""
+    return jax.vmap(lambda w: _fit_surrogates(p0, x, targets, w, loss=loss, steps=steps, lr=lr))(
+        counts)
+
+
+_fit_surrogates_jit = jit(_fit_surrogates, static_argnames=("loss", "steps", "lr"))
+_fit_surrogates_boot_jit = jit(_fit_surrogates_boot, static_argnames=("loss", "steps", "lr"))
+
+
+def fit_mixing_mlp(r, losses, *, sources: Sequence[str], domains: Sequence[str], hidden: int = 4,
+                   steps: int = 2000, learning_rate: float = 0.01, init_scale: float = 0.1,
+                   loss: core.Loss = core.Loss("squared"), n_bootstrap: int = 0,
+                   bootstrap_domains: Optional[Sequence[int]] = None, seed: int = 0,
+                   base: Optional[FittedMixture] = None) -> FittedMixture:
+    """The exp-activation surrogate, fitted with Adam from the ``mixing_exp`` fit (``base``).
+
+    All domains are fitted in one vmapped call; the bootstrap refits the domains in
+    ``bootstrap_domains`` on resampled runs (the core's resample counts for ``seed``, so the same
+    runs as ``fit_mixing_exp`` with that seed) from the same initial point, in one more call.
+    """
+    r, losses = _check_data(r, losses)
+    if base is None:
+        base = fit_mixing_exp(r, losses, sources=sources, domains=domains, loss=loss)
+    n_dom, s = losses.shape[1], r.shape[1]
+    key = jax.random.key(seed)
+    noise = init_scale * jax.random.normal(key, (n_dom, hidden, s), dtype=jnp.float64)
+    w0 = jnp.asarray(base.params["w"][:, :1, :]) - np.log(hidden) + noise
+    p0 = {"log_c": jnp.log(jnp.asarray(base.params["c"])), "w": w0}
+    x = jnp.asarray(r)
+    targets = jnp.log(jnp.asarray(losses))
+    ones = jnp.ones(r.shape[0])
+    p, values = _fit_surrogates_jit(p0, x, targets, ones, loss=loss, steps=steps, lr=learning_rate)
+    params = {"c": np.exp(np.asarray(p["log_c"])), "w": np.asarray(p["w"])}
+    pred = np.log(np.asarray(_predict_rows(MIXING_MLP, _jnp_tree(params), x, jnp.zeros(1))))
+    diags = [{"domain": d, "objective": float(values[i]),
+              "rmse_log": float(np.sqrt(np.mean((pred[:, i] - np.log(losses[:, i])) ** 2))),
+              "converged": True, "n_starts": 1} for i, d in enumerate(domains)]
+    draws = None
+    if n_bootstrap > 0:
+        from ..core.bootstrap import resample_counts
+
+        sel = list(range(n_dom)) if bootstrap_domains is None else sorted(bootstrap_domains)
+        counts = resample_counts(jax.random.key(seed), ones, n_bootstrap)
+        sub = {"log_c": p0["log_c"][jnp.asarray(sel)], "w": p0["w"][jnp.asarray(sel)]}
+        pb, _ = _fit_surrogates_boot_jit(sub, x, targets[:, jnp.asarray(sel)], counts, loss=loss,
+                                         steps=steps, lr=learning_rate)
+        c = np.broadcast_to(params["c"], (n_bootstrap, n_dom)).copy()
+        w = np.broadcast_to(params["w"], (n_bootstrap,) + params["w"].shape).copy()
+        c[:, sel] = np.exp(np.asarray(pb["log_c"]))
+        w[:, sel] = np.asarray(pb["w"])
+        draws = {"c": c, "w": w}
+    return FittedMixture(law=MIXING_MLP, params=params, sources=tuple(sources),
+                         domains=tuple(domains), draws=draws, diagnostics=diags,
+                         estimator={"method": "adam", "hidden": hidden, "steps": steps,
+                                    "learning_rate": learning_rate, "loss": loss.kind,
+                                    "delta": loss.delta, "space": "log",
+                                    "n_bootstrap": n_bootstrap, "seed": seed})

@@ -1,0 +1,350 @@
+"""The `evaluate` task: how far can a fitted law be trusted beyond the runs it was fitted to?
+
+Scores are absolute relative errors |prediction - observation| / observation of runs the fit did
+not see, as in Choshen et al. (2024), "A Hitchhiker's Guide to Scaling Law Estimation". For each
+candidate (dataset, law, estimator):
+
+* held-out extrapolation: fit on the runs whose scale is at most a cut, score the runs above it;
+* leave-largest-out: fit on every run but those at the largest scale, score those;
+* k-fold by scale: the distinct scale values split into k contiguous blocks, each held out in
+  turn (the last block is extrapolation, the others interpolation);
+* learning curve ("how many small runs do I need"): fit on the runs at the m smallest scale
+  values below the cut, for growing m, and score the runs above the cut; the smallest m whose
+  error is at most `target_error` is reported;
+* intermediate checkpoints: with a `step` column, every row is a checkpoint of a run (rows of
+  one run share the `runs` column); the first `discard` fraction of each run's steps is dropped
+  before fitting (Hitchhiker's guide: about 10%), a run's scale is that of its last checkpoint,
+  and only the last checkpoint of a held-out run is scored.
+
+Left-out rows are given weight 0 rather than removed, so every split of a dataset has one shape
+and compiles once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import attrs
+import numpy as np
+
+from ..errors import DataError, FitError
+from ..results import jsonable
+from ..spec.fields import at_least, field, positive
+from .compare import (
+    Candidate,
+    Prepared,
+    abs_rel_error,
+    candidate_problems,
+    fit_rows,
+    holdout_mask,
+    predict_fit,
+    prepare,
+    progress,
+    pyplot,
+)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Rows:
+    """Per-row facts of a dataset for splitting: which rows may be fitted, which are scored."""
+
+    kept: np.ndarray  # rows usable for fitting (after the checkpoint discard)
+    final: np.ndarray  # rows that are scored (a run's last checkpoint; every row without steps)
+    run_scale: np.ndarray  # the scale of the run each row belongs to
+
+
+def checkpoint_rows(p: Prepared, step: Optional[str], run: Optional[str], discard: float) -> Rows:
+    n = len(p.y)
+    if step is None:
+        return Rows(kept=np.ones(n, dtype=bool), final=np.ones(n, dtype=bool), run_scale=p.scale)
+    steps = p.table.numeric(step)
+    if run is not None:
+        runs = np.asarray(p.table[run])
+    else:
+        first = p.law.inputs.get(p.family.inputs[0], p.family.inputs[0])
+        runs = p.table.numeric(first)
+    labels, index = np.unique(runs.astype(str) if runs.dtype.kind == "O" else runs,
+                              return_inverse=True)
+    last = np.full(len(labels), -np.inf)
+    np.maximum.at(last, index, steps)
+    scale = np.zeros(len(labels))
+    np.maximum.at(scale, index, p.scale)
+    kept = steps >= discard * last[index]
+    if discard > 0:
+        kept &= steps > discard * last[index] - 1e-12 * np.abs(last[index])
+    final = steps >= last[index]
+    return Rows(kept=kept, final=final, run_scale=scale[index])
+
+
+def _score(p: Prepared, fit, test: np.ndarray) -> Dict[str, Any]:
+    inputs = {n: p.x[test, i] for i, n in enumerate(p.family.inputs)}
+    pred = predict_fit(fit, inputs)
+    are = abs_rel_error(pred, p.y[test])
+    return {"n_test": int(test.sum()), "are_mean": float(are.mean()), "are_max": float(are.max()),
+            "scale": p.scale[test], "observed": p.y[test], "predicted": pred}
+
+
+@attrs.frozen(kw_only=True)
+class EvaluateTask:
+    """Extrapolation error of laws fitted below a scale cut and scored above it (absolute
+    relative error, Choshen et al. 2024); leave-largest-out, k-fold by scale, checkpoints with an
+    early-training discard, and error against the number of small runs used."""
+
+    candidates: tuple[Candidate, ...] = field(doc="The candidates: `[{name, dataset, law, estimator}]`.")
+    scale: Optional[str] = field(default=None, doc=(
+        "Column ordering runs by scale; C when the table has (or derives) it, else the column of "
+        "the law's first input."))
+    cut: Optional[float] = field(default=None, doc=(
+        "Fit on runs with scale <= cut, score above; default: hold out the top `holdout` fraction "
+        "of distinct scale values."))
+    holdout: float = field(default=0.25, validator=positive, doc=(
+        "Fraction of the largest distinct scale values held out when `cut` is omitted."))
+    leave_largest_out: bool = field(default=True, doc="Also fit on all but the largest scale.")
+    kfold: int = field(default=0, validator=at_least(0), doc=(
+        "k >= 2: k contiguous blocks of distinct scale values, each held out in turn; 0: off."))
+    learning_curve: bool = field(default=True, doc=(
+        "Error above the cut against the number of smallest scale values fitted."))
+    max_curve_points: int = field(default=12, validator=at_least(2), doc=(
+        "At most this many points on the learning curve (evenly spread)."))
+    target_error: float = field(default=0.01, validator=positive, doc=(
+        "Learning curve: report the fewest smallest scales whose mean error is at most this."))
+    step: Optional[str] = field(default=None, doc=(
+        "Column of the training step: rows are checkpoints of runs (fit on intermediate "
+        "checkpoints, score a held-out run's last one)."))
+    runs: Optional[str] = field(default=None, doc=(
+        "With `step`: column naming each row's run; default the column of the law's first input "
+        "(e.g. N)."))
+    discard: float = field(default=0.1, doc=(
+        "With `step`: drop checkpoints before this fraction of each run's last step."))
+
+    def check(self, spec, registry) -> List[tuple]:
+        out = candidate_problems(self.candidates, spec, registry, ("candidates",))
+        if not 0 < self.holdout < 1:
+            out.append((("holdout",), f"expected a fraction in (0, 1), got {self.holdout}"))
+        if not 0 <= self.discard < 1:
+            out.append((("discard",), f"expected a fraction in [0, 1), got {self.discard}"))
+        if self.kfold == 1:
+            out.append((("kfold",), "k-fold needs k >= 2 (or 0 for off)"))
+        if self.runs is not None and self.step is None:
+            out.append((("runs",), "`runs` names the runs of checkpoint rows; give `step` too"))
+        return out
+
+    def run_candidate(self, ctx, c: Candidate) -> Dict[str, Any]:
+        seed = ctx.seed
+        p = prepare(ctx, c.name, c.dataset, c.law, c.estimator, self.scale)
+        rows = checkpoint_rows(p, self.step, self.runs, self.discard)
+        n_par = len(p.family.parameters)
+        below, cut = holdout_mask(rows.run_scale, self.cut, self.holdout)
+        train, test = rows.kept & below, rows.final & ~below
+        if not test.any():
+            raise DataError(f"no run above the cut {cut:g} to score", source=p.table.source)
+        fit = fit_rows(p, train, seed=seed)
+        out: Dict[str, Any] = {
+            "name": c.name, "dataset": c.dataset, "law": p.family.name,
+            "scale_column": p.scale_column, "n_rows": len(p.y), "n_fitted": int(train.sum()),
+            "n_discarded": int((~rows.kept).sum()),
+            "holdout": {"cut": cut, "n_train": int(train.sum()), **_score(p, fit, test),
+                        **{f"fit_{k}": v for k, v in _score(p, fit, train).items()
+                           if k in ("scale", "observed", "predicted")}},
+            "one_input": len(p.family.inputs) == 1,
+            "params": fit.params,
+        }
+        distinct = np.unique(rows.run_scale)
+        if self.leave_largest_out and len(distinct) >= 2:
+            largest = rows.run_scale >= distinct[-1]
+            try:
+                lfit = fit_rows(p, rows.kept & ~largest, seed=seed)
+                out["leave_largest_out"] = {"scale": float(distinct[-1]),
+                                            **_score(p, lfit, rows.final & largest)}
+            except FitError as exc:
+                out["leave_largest_out"] = {"error": str(exc)}
+        if self.kfold >= 2:
+            blocks = np.array_split(distinct, min(self.kfold, len(distinct)))
+            folds = []
+            for j, block in enumerate(blocks):
+                inside = (rows.run_scale >= block[0]) & (rows.run_scale <= block[-1])
+                try:
+                    ffit = fit_rows(p, rows.kept & ~inside, seed=seed)
+                except FitError as exc:
+                    folds.append({"fold": j + 1, "error": str(exc)})
+                    continue
+                s = _score(p, ffit, rows.final & inside)
+                folds.append({"fold": j + 1, "scale_range": (float(block[0]), float(block[-1])),
+                              "extrapolation": j == len(blocks) - 1,
+                              **{k: s[k] for k in ("n_test", "are_mean", "are_max")}})
+            out["kfold"] = folds
+        if self.learning_curve:
+            out["learning_curve"] = self._learning_curve(p, rows, train, test, n_par, seed)
+        return out
+
+    def _learning_curve(self, p, rows, train, test, n_par, seed) -> Dict[str, Any]:
+        scales = np.unique(rows.run_scale[train])
+        counts = [m for m in range(1, len(scales) + 1)
+                  if (train & (rows.run_scale <= scales[m - 1])).sum() > n_par]
+        if len(counts) > self.max_curve_points:
+            pick = np.unique(np.round(np.linspace(0, len(counts) - 1, self.max_curve_points)).astype(int))
+            counts = [counts[i] for i in pick]
+        points = []
+        for m in counts:
+            mask = train & (rows.run_scale <= scales[m - 1])
+            try:
+                fit = fit_rows(p, mask, seed=seed)
+            except FitError:
+                continue
+            s = _score(p, fit, test)
+            points.append({"n_scales": m, "largest_scale": float(scales[m - 1]),
+                           "n_rows": int(mask.sum()), "are_mean": s["are_mean"],
+                           "are_max": s["are_max"]})
+        needed = next((q["n_scales"] for q in points if q["are_mean"] <= self.target_error), None)
+        return {"points": points, "target_error": self.target_error, "n_scales_needed": needed,
+                "n_scales_available": int(len(scales))}
+
+    @staticmethod
+    def result_from_json(data, registry) -> EvaluateResult:
+        """For `scalinglaws report OUT`: the result rebuilt from its results.json entry."""
+        return EvaluateResult.from_json(data)
+
+    def run(self, ctx, name: str) -> EvaluateResult:
+        results = []
+        for i, c in enumerate(self.candidates):
+            with progress(f"evaluate: candidate {i + 1}/{len(self.candidates)} ({c.name})"):
+                results.append(self.run_candidate(ctx, c))
+        return EvaluateResult(name=name, candidates=results, step=self.step, discard=self.discard)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class EvaluateResult:
+    name: str
+    candidates: List[Dict[str, Any]]
+    step: Optional[str] = None
+    discard: float = 0.0
+    kind: str = "evaluate"
+
+    def to_json(self) -> Dict[str, Any]:
+        """Everything, the scored points included (so `scalinglaws report` redraws the plot)."""
+        return jsonable({"name": self.name, "kind": self.kind, "step": self.step,
+                         "discard": self.discard if self.step else None,
+                         "candidates": self.candidates})
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> EvaluateResult:
+        arrays = ("scale", "observed", "predicted")
+        cands = []
+        for c in data["candidates"]:
+            c = dict(c)
+            for key in ("holdout", "leave_largest_out"):
+                if key in c:
+                    c[key] = {k: (np.asarray(v, dtype=float) if k.removeprefix("fit_") in arrays
+                                  else v) for k, v in c[key].items()}
+            cands.append(c)
+        return cls(name=data["name"], candidates=cands, step=data.get("step"),
+                   discard=data.get("discard") or 0.0)
+
+    def markdown(self, images=frozenset()) -> List[str]:
+        lines = [f"## Task `{self.name}`: evaluate extrapolation of "
+                 f"{', '.join(c['name'] for c in self.candidates)}", "",
+                 "Absolute relative error |predicted - observed| / observed of runs the fit did not "
+                 "see (Choshen et al. 2024).", ""]
+        if self.step:
+            lines += [f"Checkpoints: rows are intermediate checkpoints (`{self.step}`); the first "
+                      f"{self.discard:.0%} of each run's steps are discarded and a held-out run is "
+                      "scored at its last checkpoint.", ""]
+        lines += ["| candidate | law | fitted rows | cut | held-out runs | mean ARE | max ARE | "
+                  "leave-largest-out ARE | runs needed |", "|---|---|---|---|---|---|---|---|---|"]
+        for c in self.candidates:
+            h = c["holdout"]
+            llo = c.get("leave_largest_out", {})
+            lc = c.get("learning_curve")
+            needed = "-"
+            if lc is not None:
+                needed = (f"{lc['n_scales_needed']} of {lc['n_scales_available']} scales"
+                          if lc["n_scales_needed"] is not None
+                          else f"> {lc['n_scales_available']} (target {lc['target_error']:.1%})")
+            llo_s = f"{llo['are_mean']:.3%}" if "are_mean" in llo else "-"
+            lines.append(f"| {c['name']} | {c['law']} | {h['n_train']} | {c['scale_column']} <= "
+                         f"{h['cut']:.4g} | {h['n_test']} | {h['are_mean']:.3%} | "
+                         f"{h['are_max']:.3%} | {llo_s} | {needed} |")
+        lines.append("")
+        for c in self.candidates:
+            if c.get("kfold"):
+                lines += [f"k-fold by scale, `{c['name']}`:", "",
+                          "| fold | scale range | held out | mean ARE | max ARE | kind |",
+                          "|---|---|---|---|---|---|"]
+                for f in c["kfold"]:
+                    if "error" in f:
+                        lines.append(f"| {f['fold']} | - | - | - | - | {f['error']} |")
+                        continue
+                    a, b = f["scale_range"]
+                    lines.append(f"| {f['fold']} | {a:.3g} - {b:.3g} | {f['n_test']} | "
+                                 f"{f['are_mean']:.3%} | {f['are_max']:.3%} | "
+                                 f"{'extrapolation' if f['extrapolation'] else 'interpolation'} |")
+                lines.append("")
+            lc = c.get("learning_curve")
+            if lc and lc["points"]:
+                lines += [f"Learning curve, `{c['name']}` (error above the cut against the number "
+                          "of smallest scales fitted):", "",
+                          "| smallest scales used | up to | rows | mean ARE |", "|---|---|---|---|"]
+                for q in lc["points"]:
+                    lines.append(f"| {q['n_scales']} | {q['largest_scale']:.3g} | {q['n_rows']} | "
+                                 f"{q['are_mean']:.3%} |")
+                lines.append("")
+        image = f"evaluate_{self.name}.png"
+        if image in images:
+            lines += [f"![evaluate]({image})", ""]
+        return lines
+
+    def figures(self) -> Dict[str, Any]:
+        return {f"evaluate_{self.name}.png": evaluate_figure(self)}
+
+
+def evaluate_figure(result: EvaluateResult):
+    """Left: observed target against scale, fitted region and held-out region (shaded), and each
+    candidate's predictions of the held-out runs. Right: the learning curves."""
+    plt = pyplot()
+    has_curve = any(c.get("learning_curve", {}).get("points") for c in result.candidates)
+    fig, axes = plt.subplots(1, 2 if has_curve else 1, figsize=(11 if has_curve else 7, 4.5),
+                             squeeze=False)
+    ax = axes[0, 0]
+    cut = result.candidates[0]["holdout"]["cut"]
+    shown = set()
+    hi = max(float(np.max(c["holdout"]["scale"])) for c in result.candidates)
+    ax.axvspan(cut, hi * 1.5, color="0.85", alpha=0.6, lw=0, label="held out")
+    for j, c in enumerate(result.candidates):
+        h = c["holdout"]
+        order = np.argsort(h["scale"])
+        if c["dataset"] not in shown:
+            shown.add(c["dataset"])
+            ax.scatter(h["fit_scale"], h["fit_observed"], s=14, color="0.35", zorder=3,
+                       label=f"{c['dataset']}: fitted runs")
+            ax.scatter(h["scale"], h["observed"], s=30, facecolors="none", edgecolors="k", zorder=3,
+                       label=f"{c['dataset']}: held-out observed")
+        line = "-" if c.get("one_input") else "none"  # one-input laws: a curve; else per-run marks
+        xs = np.concatenate([h["fit_scale"], h["scale"]])
+        ps = np.concatenate([h["fit_predicted"], h["predicted"]])
+        every = np.argsort(xs)
+        ax.plot(xs[every], ps[every], ls=line, lw=1.0, color=f"C{j}", alpha=0.6)
+        ax.plot(h["scale"][order], h["predicted"][order], marker="x", ms=6, ls=line, color=f"C{j}",
+                lw=1.4, label=f"{c['name']} predicted (mean ARE {h['are_mean']:.2%})")
+    ax.axvline(cut, color="0.3", ls=":", lw=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(result.candidates[0]["scale_column"])
+    ax.set_ylabel("target")
+    ax.set_title(f"{result.name}: fitted at or below the cut, scored above")
+    ax.legend(fontsize=7)
+    if has_curve:
+        ax2 = axes[0, 1]
+        for j, c in enumerate(result.candidates):
+            pts = c.get("learning_curve", {}).get("points") or []
+            if pts:
+                ax2.plot([q["n_scales"] for q in pts], [max(q["are_mean"], 1e-9) for q in pts],
+                         marker="o", color=f"C{j}", label=c["name"])
+        target = result.candidates[0]["learning_curve"]["target_error"]
+        ax2.axhline(target, color="0.5", ls="--", lw=1, label=f"target {target:.1%}")
+        ax2.set_yscale("log")
+        ax2.set_xlabel("number of smallest scale values fitted")
+        ax2.set_ylabel("mean absolute relative error above the cut")
+        ax2.set_title("how many small runs are needed")
+        ax2.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,188 @@
+"""The `predict` task: the fitted law's value at given points, with confidence and prediction
+intervals.
+
+* Confidence interval (of the law's mean prediction): percentiles of the prediction over the
+  bootstrap draws (``uncertainty: {method: bootstrap}``), or the delta method on the log
+  prediction (``sandwich`` / ``hessian``), exp(log f +- z SE).
+* Prediction interval (of a new run's observed value), when residual noise is modelled: the noise
+  model is multiplicative, log y = log f(x) + e with e ~ Normal(0, s^2) and s the robust scale of
+  the fit's log residuals (1.4826 x their median absolute deviation; Huber-fitted residuals have
+  heavy tails, which the MAD ignores). For the bootstrap, each draw's log prediction gets an
+  independent e (seeded), and the interval is the percentiles of exp(log f_b + e_b); for the delta
+  method, exp(log f +- z sqrt(SE^2 + s^2)). ``noise: none`` turns prediction intervals off.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+import attrs
+import numpy as np
+
+from ..results import FitResult, jsonable
+from ..spec.fields import field, one_of
+from ..spec.model import EstimatorSpec, LawSpec
+from ..uncertainty import UncertaintySpec
+from .fit import fit_table, law_problems
+
+
+def _points(_inst, attribute, value) -> None:
+    if not value:
+        raise ValueError("`at` must list at least one point, e.g. [{N: 7.0e+10, D: 1.4e+12}]")
+
+
+@attrs.frozen(kw_only=True)
+class PredictTask:
+    """Predict a fitted law at given points (e.g. a planned run), with intervals."""
+
+    dataset: str = field(doc="Name of a dataset under `datasets`.")
+    law: LawSpec = field(doc="Law family name, or `{family | expression, inputs, target, ...}`.")
+    estimator: Optional[EstimatorSpec] = field(default=None, doc=(
+        "How to fit; the family's published recipe when omitted."))
+    uncertainty: UncertaintySpec = field(factory=UncertaintySpec, doc=(
+        "Intervals: `{method: bootstrap | sandwich | hessian | none, n: 1000, level: 0.95}`."))
+    at: Tuple[Dict[str, float], ...] = field(validator=_points, doc=(
+        "Points to predict at, by input name: `[{N: 7.0e+10, D: 1.4e+12}]`."))
+    noise: str = field(default="log_residual", validator=one_of("log_residual", "none"), doc=(
+        "Noise model of prediction intervals: `log_residual` (multiplicative, scale = 1.4826 MAD "
+        "of the fit's log residuals) or `none` (confidence intervals only)."))
+
+    def check(self, spec, registry) -> List[tuple]:
+        out: List[tuple] = []
+        if self.dataset not in spec.datasets:
+            out.append((("dataset",), f"no dataset {self.dataset!r}; the spec defines "
+                        f"{', '.join(sorted(spec.datasets)) or 'none'}"))
+        out += law_problems(self.law, registry, ("law",))
+        if not out and self.law.expression is None and self.law.groups is None:
+            from .fit import resolve_law
+
+            inputs = resolve_law(self.law, registry).inputs
+            for i, point in enumerate(self.at):
+                missing = [n for n in inputs if n not in point]
+                if missing:
+                    out.append((("at", i), f"point needs {', '.join(missing)} (the law's inputs "
+                                f"are {', '.join(inputs)})"))
+        return out
+
+    def run(self, ctx, name: str) -> PredictResult:
+        table = ctx.table(self.dataset)
+        family, estimator, x, y, fit = fit_table(self, ctx, table)
+        missing = sorted({n for p in self.at for n in family.inputs if n not in p})
+        if missing:
+            from ..errors import FitError
+
+            raise FitError(f"task {name!r}: every point of `at` needs {', '.join(missing)} "
+                           f"(inputs of {family.name}); grouped laws are not supported yet")
+        points = {n: np.array([float(p[n]) for p in self.at]) for n in family.inputs}
+        rows = predict_rows(family, estimator, x, y, fit, points, noise=self.noise, seed=ctx.seed)
+        return PredictResult(name=name, dataset=self.dataset, law=self.law, fit=fit, predictions=rows,
+                             noise=self.noise, inputs={n: x[:, i] for i, n in
+                                                       enumerate(family.inputs)},
+                             target=y, notes=list(table.notes))
+
+
+def noise_scale(fit: FitResult, x, y) -> float:
+    """Robust scale of the log residuals: 1.4826 x median absolute deviation from their median."""
+    inputs = {n: x[:, i] for i, n in enumerate(fit.law.inputs)}
+    r = np.log(y) - np.log(fit.predict(inputs))
+    return float(1.4826 * np.median(np.abs(r - np.median(r))))
+
+
+def predict_rows(family, estimator, x, y, fit: FitResult, points: Dict[str, np.ndarray], *,
+                 noise: str, seed: int) -> List[Dict[str, Any]]:
+    from scipy.stats import norm
+
+    unc = fit.uncertainty
+    pred = np.asarray(fit.predict(points), dtype=float)
+    s = noise_scale(fit, x, y) if noise != "none" else None
+    rows = [{**{n: float(points[n][i]) for n in family.inputs}, "prediction": float(pred[i])}
+            for i in range(len(pred))]
+    if s is not None:
+        for row in rows:
+            row["noise_scale"] = s
+    if unc is None:
+        return rows
+    level = unc.level
+    q = [50 * (1 - level), 50 * (1 + level)]
+    if unc.draws is not None:
+        from ..report.plots import draw_predictions
+
+        draws = draw_predictions(fit, points)  # (B, n)
+        assert draws is not None
+        logd = np.log(draws)
+        ci = np.nanpercentile(draws, q, axis=0)
+        se = np.nanstd(draws, axis=0, ddof=1)
+        pi = None
+        if s is not None:
+            rng = np.random.default_rng(seed)
+            noisy = np.exp(logd + s * rng.standard_normal(logd.shape))
+            pi = np.nanpercentile(noisy, q, axis=0)
+    else:
+        import jax.numpy as jnp
+
+        from ..uncertainty import delta_covariance
+
+        z_pts = jnp.asarray(family.prepare(np.column_stack([points[n] for n in family.inputs])))
+        logf = family.predict_fn("log")
+        se_log = np.asarray(delta_covariance(family, estimator, x, y, fit.theta, method=unc.method,
+                                             transform=lambda th: logf(th, z_pts)).se)
+        zq = float(norm.ppf(0.5 * (1 + level)))
+        ci = np.array([pred * np.exp(-zq * se_log), pred * np.exp(zq * se_log)])
+        se = pred * se_log
+        pi = None
+        if s is not None:
+            tot = np.sqrt(se_log ** 2 + s ** 2)
+            pi = np.array([pred * np.exp(-zq * tot), pred * np.exp(zq * tot)])
+    for i, row in enumerate(rows):
+        row.update(se=float(se[i]), ci_lower=float(ci[0, i]), ci_upper=float(ci[1, i]))
+        if pi is not None:
+            row.update(pi_lower=float(pi[0, i]), pi_upper=float(pi[1, i]))
+    return rows
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class PredictResult:
+    """Predictions at the requested points, with the fit behind them."""
+
+    name: str
+    dataset: str
+    law: LawSpec
+    fit: FitResult
+    predictions: List[Dict[str, Any]]
+    noise: str
+    inputs: Dict[str, np.ndarray]
+    target: np.ndarray
+    notes: List[str] = attrs.field(factory=list)
+    truth: Optional[Dict[str, float]] = None
+    kind: str = "predict"
+
+    def to_json(self) -> Dict[str, Any]:
+        return jsonable({
+            "name": self.name, "kind": self.kind, "dataset": self.dataset,
+            "law_spec": attrs.asdict(self.law), "fit": self.fit.to_json(), "noise": self.noise,
+            "predictions": self.predictions, "notes": self.notes,
+            "data": {"inputs": self.inputs, "target": self.target},
+        })
+
+    @property
+    def data_notes(self) -> List[str]:
+        return self.notes
+
+    def rows(self) -> List[Dict[str, Any]]:
+        """The fitted parameters (params.csv), as the fit task gives them."""
+        from .fit import FitTaskResult
+
+        if self.fit is None:
+            return []
+        return FitTaskResult(name=self.name, dataset=self.dataset, law=self.law, fit=self.fit,
+                             inputs=self.inputs, target=self.target).rows()
+
+    def markdown(self, images=frozenset()) -> List[str]:
+        from ..report.analysis import predict_markdown
+
+        return predict_markdown(self, images)
+
+    def figures(self) -> Dict[str, Any]:
+        from ..report.analysis import predict_figures
+
+        return predict_figures(self)

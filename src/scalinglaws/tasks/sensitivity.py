@@ -1,0 +1,248 @@
+"""The `sensitivity` task: do the conclusions survive the fitting choices?
+
+Li et al. (2025), "(Mis)Fitting: A Survey of Scaling Laws", show that choices left implicit in
+papers change the fitted laws and the conclusions drawn from them. This task refits one law to one
+dataset under those choices and reports how much the headline quantities move:
+
+* the Huber threshold delta (and squared error, delta -> infinity);
+* which points are included: drop the runs at the smallest or the largest scale values, or fit
+  random subsamples of the runs;
+* residuals of log loss or of loss itself (`space: log | linear`);
+* the starting points: the family's grid against random starts.
+
+Quantities are the law's parameters and, for laws with exponents alpha and beta (Chinchilla), the
+compute-optimal allocation exponent a = beta / (alpha + beta) (N_opt ~ C^a) and b = 1 - a
+(D_opt ~ C^b). The result is a table of variants x quantities and, per quantity, the spread
+(max - min) relative to the baseline value; a spread above `threshold` is flagged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import attrs
+import numpy as np
+
+from ..errors import FitError
+from ..results import jsonable
+from ..spec.fields import at_least, field, positive
+from ..spec.model import EstimatorSpec, LawSpec
+from .compare import Candidate, _pct, candidate_problems, fit_rows, fmt, prepare, progress, pyplot
+from .fit import _truth
+
+
+def derived_quantities(params: Dict[str, float]) -> Dict[str, float]:
+    """Parameters plus, with exponents alpha and beta, a = beta / (alpha + beta) and b = 1 - a."""
+    out = dict(params)
+    if "alpha" in params and "beta" in params and params["alpha"] + params["beta"] != 0:
+        out["a"] = params["beta"] / (params["alpha"] + params["beta"])
+        out["b"] = params["alpha"] / (params["alpha"] + params["beta"])
+    return out
+
+
+@attrs.frozen(kw_only=True)
+class SensitivityTask:
+    """Refit under the choices the Misfitting survey (Li et al. 2025) shows change conclusions
+    (Huber delta, points included, log or linear residuals, starting points) and report how much
+    the parameters (and a = beta / (alpha + beta)) move."""
+
+    dataset: str = field(doc="Name of a dataset under `datasets`.")
+    law: LawSpec = field(doc="Law family name, or a law mapping as in the `fit` task.")
+    estimator: Optional[EstimatorSpec] = field(default=None, doc=(
+        "The baseline fit; the family's published recipe when omitted."))
+    scale: Optional[str] = field(default=None, doc=(
+        "Column ordering runs by scale (for dropping the smallest or largest); C when the table "
+        "has (or derives) it, else the column of the law's first input."))
+    deltas: tuple[float, ...] = field(default=(1e-4, 1e-2, 1e-1), doc=(
+        "Huber thresholds to refit with (the baseline's is kept as the baseline)."))
+    squared: bool = field(default=True, doc="Also refit with squared error (delta -> infinity).")
+    linear_space: bool = field(default=True, doc=(
+        "Also refit on residuals of the target itself instead of its log (or of its log when the "
+        "baseline is linear)."))
+    starts: bool = field(default=True, doc=(
+        "Also refit from the other kind of starting points: random starts when the baseline uses "
+        "the grid, the family's grid when it uses random starts."))
+    n_random: int = field(default=256, validator=at_least(1), doc=(
+        "Random starts of the `starts` variant."))
+    drop_smallest: tuple[int, ...] = field(default=(1, 2), doc=(
+        "Refit without the runs at the k smallest distinct scale values, for each k."))
+    drop_largest: tuple[int, ...] = field(default=(1, 2), doc=(
+        "Refit without the runs at the k largest distinct scale values, for each k."))
+    subsample: float = field(default=0.8, validator=positive, doc=(
+        "Fraction of the runs kept in each random subsample (0 < f < 1; 1 for none)."))
+    subsample_repeats: int = field(default=3, validator=at_least(0), doc="How many subsamples.")
+    threshold: float = field(default=0.05, validator=positive, doc=(
+        "Flag a quantity whose spread (max - min) / |baseline| exceeds this."))
+
+    def check(self, spec, registry) -> List[tuple]:
+        c = Candidate(name="baseline", dataset=self.dataset, law=self.law, estimator=self.estimator)
+        out = [(p[2:], m) for p, m in candidate_problems([c], spec, registry, ("_",))]
+        if not 0 < self.subsample <= 1:
+            out.append((("subsample",), f"expected a fraction in (0, 1], got {self.subsample}"))
+        if any(not (d > 0) for d in self.deltas):
+            out.append((("deltas",), "Huber thresholds must be > 0"))
+        return out
+
+    def variants(self, p, seed: int = 0) -> List[Dict[str, Any]]:
+        """(label, group, estimator, mask) of every refit; the baseline first."""
+        from ..estimators.multistart import MultiStart
+
+        est = p.estimator
+        out: List[Dict[str, Any]] = [{"label": "baseline", "group": "baseline", "estimator": est,
+                                      "mask": None}]
+        if isinstance(est, MultiStart):
+            for d in self.deltas:
+                if est.loss == "huber" and np.isclose(d, est.delta):
+                    continue
+                out.append({"label": f"huber delta={d:g}", "group": "loss",
+                            "estimator": attrs.evolve(est, loss="huber", delta=float(d)), "mask": None})
+            if self.squared and est.loss != "squared":
+                out.append({"label": "squared error", "group": "loss",
+                            "estimator": attrs.evolve(est, loss="squared"), "mask": None})
+            if self.linear_space:
+                other = "linear" if est.space == "log" else "log"
+                out.append({"label": f"{other} residuals", "group": "space",
+                            "estimator": attrs.evolve(est, space=other), "mask": None})
+            if self.starts:
+                if est.starts == "grid":
+                    alt = attrs.evolve(est, starts="random", n_random=self.n_random)
+                    label = f"{self.n_random} random starts"
+                else:
+                    alt = attrs.evolve(est, starts="grid")
+                    label = "grid starts"
+                out.append({"label": label, "group": "starts", "estimator": alt, "mask": None})
+        distinct = np.unique(p.scale)
+        for k in self.drop_smallest:
+            if 0 < k < len(distinct):
+                out.append({"label": f"drop {k} smallest scale(s)", "group": "points",
+                            "estimator": est, "mask": p.scale > distinct[k - 1]})
+        for k in self.drop_largest:
+            if 0 < k < len(distinct):
+                out.append({"label": f"drop {k} largest scale(s)", "group": "points",
+                            "estimator": est, "mask": p.scale < distinct[-k]})
+        if self.subsample < 1:
+            n = len(p.y)
+            keep = max(1, int(round(self.subsample * n)))
+            for r in range(self.subsample_repeats):
+                rng = np.random.default_rng([seed, r])
+                mask = np.zeros(n, dtype=bool)
+                mask[rng.choice(n, keep, replace=False)] = True
+                out.append({"label": f"subsample {self.subsample:.0%} #{r + 1}", "group": "points",
+                            "estimator": est, "mask": mask})
+        return out
+
+    @staticmethod
+    def result_from_json(data, registry) -> SensitivityResult:
+        """For `scalinglaws report OUT`: the result rebuilt from its results.json entry."""
+        return SensitivityResult.from_json(data)
+
+    def run(self, ctx, name: str) -> SensitivityResult:
+        p = prepare(ctx, "baseline", self.dataset, self.law, self.estimator, self.scale)
+        rows = []
+        variants = self.variants(p, ctx.seed)
+        for i, v in enumerate(variants):
+            try:
+                with progress(f"sensitivity: refit {i + 1}/{len(variants)} ({v['label']})"):
+                    fit = fit_rows(p, v["mask"], estimator=v["estimator"], seed=ctx.seed)
+            except FitError as exc:
+                rows.append({"variant": v["label"], "group": v["group"], "error": str(exc)})
+                continue
+            n_used = len(p.y) if v["mask"] is None else int(np.sum(v["mask"]))
+            rows.append({"variant": v["label"], "group": v["group"], "n_points": n_used,
+                         "objective": fit.objective, "converged": fit.converged,
+                         "quantities": derived_quantities(fit.params)})
+        base = rows[0]["quantities"]
+        spread = {}
+        for k, b in base.items():
+            values = np.array([r["quantities"][k] for r in rows if "quantities" in r])
+            rel = float((values.max() - values.min()) / abs(b)) if b != 0 else float("inf")
+            spread[k] = {"baseline": b, "min": float(values.min()), "max": float(values.max()),
+                         "std": float(values.std()), "relative_spread": rel,
+                         "flagged": bool(rel > self.threshold)}
+        truth = _truth(p.table.meta, self.law, rows[0]["quantities"])
+        truth = derived_quantities(truth) if truth and {"alpha", "beta"} <= set(truth) else truth
+        return SensitivityResult(name=name, dataset=self.dataset, law=p.family.name, variants=rows,
+                                 spread=spread, threshold=self.threshold, truth=truth)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class SensitivityResult:
+    name: str
+    dataset: str
+    law: str
+    variants: List[Dict[str, Any]]
+    spread: Dict[str, Dict[str, Any]]
+    threshold: float
+    truth: Optional[Dict[str, float]] = None
+    kind: str = "sensitivity"
+
+    def to_json(self) -> Dict[str, Any]:
+        return jsonable({"name": self.name, "kind": self.kind, "dataset": self.dataset,
+                         "law": self.law, "variants": self.variants, "spread": self.spread,
+                         "threshold": self.threshold, "truth": self.truth})
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> SensitivityResult:
+        """Rebuild from results.json (for `scalinglaws report`)."""
+        return cls(name=data["name"], dataset=data["dataset"], law=data["law"],
+                   variants=data["variants"], spread=data["spread"],
+                   threshold=data["threshold"], truth=data.get("truth"))
+
+    def markdown(self, images=frozenset()) -> List[str]:
+        names = list(self.spread)
+        lines = [f"## Task `{self.name}`: sensitivity of `{self.law}` on `{self.dataset}`", "",
+                 "Refits under the choices Li et al. (2025) show change conclusions.", "",
+                 "| variant | points | " + " | ".join(names) + " |",
+                 "|---|---|" + "---|" * len(names)]
+        for r in self.variants:
+            if "error" in r:
+                lines.append(f"| {r['variant']} | - | " + " | ".join("-" for _ in names)
+                             + f" |  (failed: {r['error']})")
+                continue
+            lines.append(f"| {r['variant']} | {r['n_points']} | "
+                         + " | ".join(fmt(r["quantities"][k], 5) for k in names) + " |")
+        if self.truth:
+            lines.append("| truth | - | " + " | ".join(fmt(self.truth.get(k), 5) for k in names) + " |")
+        lines += ["", "| quantity | baseline | min | max | relative spread | moves more than "
+                  f"{self.threshold:.0%} |", "|---|---|---|---|---|---|"]
+        for k, s in self.spread.items():
+            lines.append(f"| {k} | {fmt(s['baseline'], 5)} | {fmt(s['min'], 5)} | {fmt(s['max'], 5)} "
+                         f"| {_pct(s['relative_spread'])} | {'yes' if s['flagged'] else 'no'} |")
+        image = f"sensitivity_{self.name}.png"
+        if image in images:
+            lines += ["", f"![sensitivity]({image})"]
+        return lines + [""]
+
+    def figures(self) -> Dict[str, Any]:
+        return {f"sensitivity_{self.name}.png": sensitivity_figure(self)}
+
+
+def sensitivity_figure(result: SensitivityResult):
+    """One panel per quantity: its value under each variant (points coloured by kind of choice),
+    the baseline (solid line) and the truth when known (dashed)."""
+    plt = pyplot()
+    names = list(result.spread)
+    cols = min(3, len(names))
+    rows = int(np.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows + 0.8), squeeze=False)
+    ok = [r for r in result.variants if "quantities" in r]
+    groups = list(dict.fromkeys(r["group"] for r in ok))
+    pos = np.arange(len(ok))
+    for i, k in enumerate(names):
+        ax = axes[i // cols, i % cols]
+        for g, group in enumerate(groups):
+            idx = [j for j, r in enumerate(ok) if r["group"] == group]
+            ax.scatter(pos[idx], [ok[j]["quantities"][k] for j in idx], color=f"C{g}", s=22,
+                       label=group, zorder=3)
+        ax.axhline(result.spread[k]["baseline"], color="0.3", lw=1)
+        if result.truth and k in result.truth:
+            ax.axhline(result.truth[k], color="k", ls="--", lw=1, label="truth")
+        ax.set_title(f"{k}: spread {_pct(result.spread[k]['relative_spread'])}", fontsize=9)
+        ax.set_xticks(pos, [r["variant"] for r in ok], rotation=90, fontsize=6)
+        if i == 0:
+            ax.legend(fontsize=6)
+    for j in range(len(names), rows * cols):
+        axes[j // cols, j % cols].axis("off")
+    fig.suptitle(f"{result.name}: {result.law} on {result.dataset} under fitting choices")
+    fig.tight_layout()
+    return fig
