@@ -25,7 +25,7 @@ class Jitted:
     def __init__(self, fun: Callable, static_argnames: tuple,
                  options: Optional[Mapping[str, Any]] = None):
         self._plain = jax.jit(fun, static_argnames=static_argnames)
-        self._tuned = None
+        self._tuned: Any = None
         try:
             self._tuned = jax.jit(fun, static_argnames=static_argnames,
                                   compiler_options=dict(CPU_COMPILER_OPTIONS if options is None

@@ -154,7 +154,7 @@ def summarise(*, model: Model, theta, x, target, weights, loss: Loss, param_name
     msg = starts_message(n_at_best, n_polished)
     if msg:
         warnings.append(msg)
-    at_range = {}
+    at_range: dict = {}
     for name, (lo, hi) in ranges.items():
         v = natural.get(name)
         if v is None or lo is None or hi is None:

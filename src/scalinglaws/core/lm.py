@@ -91,7 +91,7 @@ class Normal(NamedTuple):
 def _symmetric(upper, p: int):
     """(P, P) matrix from its upper triangle given row by row."""
     it = iter(upper)
-    rows = [[None] * p for _ in range(p)]
+    rows: list = [[None] * p for _ in range(p)]
     for i in range(p):
         for j in range(i, p):
             rows[i][j] = rows[j][i] = next(it)
@@ -121,7 +121,7 @@ def evaluate(model: Model, theta, x, target, weights, loss: Loss, curvature: str
     if split:
         w_quad = weights * curvature_weights(loss, r, "newton")
         w_lin = weights * curvature_weights(loss, r, "irls") - w_quad
-        curv = (w_quad, w_lin)
+        curv: tuple = (w_quad, w_lin)
     else:
         curv = (weights * curvature_weights(loss, r, "irls"),)
     if p > UNROLL_MAX_P:

@@ -170,8 +170,10 @@ def _take(states, idx):
 
 
 def optax_multistart(model: Model, starts, x, target, weights, *, loss: Loss, schedule: Schedule,
-                     max_iter: int, ftol: float, config: OptaxConfig) -> MultiStartResult:
-    """Multi-start fit with an optax solver; pure and jit-compatible (see module doc)."""
+                     max_iter: int, ftol: float,
+                     config: OptaxConfig) -> tuple[MultiStartResult, jax.Array]:
+    """Multi-start fit with an optax solver, and each survivor's stop reason; pure and
+    jit-compatible (see module doc)."""
     init = jax.vmap(lambda th: _init(model, th, x, target, weights, loss, config))
     vstep = jax.vmap(lambda s: _step(model, s, x, target, weights, loss, ftol, config))
 

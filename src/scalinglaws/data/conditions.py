@@ -44,10 +44,11 @@ class Condition(NamedTuple):
             for op, a, b in zip(ops, values, values[1:]):
                 m = np.asarray(op(a, b), dtype=bool)
                 out = m if out is None else out & m
+        assert out is not None  # a condition holds at least one comparison
         return out
 
 
-def _offset(text: str, node: ast.AST) -> int:
+def _offset(text: str, node: ast.expr) -> int:
     lines = text.split("\n")
     return sum(len(line) + 1 for line in lines[: node.lineno - 1]) + node.col_offset
 

@@ -79,7 +79,7 @@ class MultiStart:
         return {"name": "multistart", **attrs.asdict(self)}
 
     def check(self, family) -> list:
-        problems = []
+        problems: list = []
         if self.starts == "varpro":
             from ..core.varpro import REGISTRY, structure_for
 

@@ -186,7 +186,9 @@ def solve(predict, prob: Problem, starts, *, iterations: int, polish: int) -> So
 
 def _solve_draws(predict, prob: Problem, starts, *, iterations: int, polish: int) -> Solution:
     """``solve`` vmapped over draws: prob.params and starts carry a leading B axis."""
-    axes = Problem(params=0, weights=None, costs=None, lower=None, upper=None, context=None)
+    # A vmap in_axes spec: the pytree of Problem with an axis (or None) per field.
+    axes = Problem(params=0, weights=None, costs=None, lower=None,  # type: ignore[arg-type]
+                   upper=None, context=None)  # type: ignore[arg-type]
     return jax.vmap(lambda p, s: solve(predict, p, s, iterations=iterations, polish=polish),
                     in_axes=(axes, 0))(prob, starts)
 
@@ -268,7 +270,7 @@ class MixtureOptimum:
         if self.value_per_unique_token is not None:
             out["value_per_unique_token"] = dict(zip(self.sources, self.value_per_unique_token))
         iv = self.interval()
-        if iv is not None:
+        if iv is not None and self.draws is not None:
             out["bootstrap"] = {
                 "n_draws": int(self.draws["objective"].shape[0]),
                 "level": 0.9,

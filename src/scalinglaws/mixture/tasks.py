@@ -125,12 +125,13 @@ class FitMixtureTask:
         from .laws import MIXING_EXP, effective_proportions, fit_mixing_exp, fit_mixing_mlp, repetition_law
 
         loss = core.Loss(self.loss, float(self.delta))
-        common = dict(sources=runs.sources, domains=runs.domains, loss=loss,
+        common: Dict[str, Any] = dict(sources=runs.sources, domains=runs.domains, loss=loss,
                       n_bootstrap=int(self.bootstrap), bootstrap_domains=boot_domains, seed=seed)
         if self.law == "mixing_exp_repetition":
             import jax
             import jax.numpy as jnp
 
+            assert runs.budget is not None  # the repetition law's check requires a budget column
             u = self._unique(runs.sources)
             law = repetition_law(tuple(u), float(self.r_star))
             eff = np.asarray(jax.vmap(lambda r, t: effective_proportions(
@@ -271,7 +272,8 @@ class OptimiseMixtureTask(FitMixtureTask):
         "samples (concentration: the unique-token shares, or ones), within the caps."))
     top_k: int = field(default=128, validator=at_least(1), doc="RegMix's top-k (128).")
 
-    def run(self, ctx, name: str) -> MixtureOptimumResult:
+    # It takes the fit task's keys (and refits), but its result is the optimum, not the fit.
+    def run(self, ctx, name: str) -> MixtureOptimumResult:  # type: ignore[override]
         from .optimise import optimise_mixture
 
         runs = self.load(ctx, self.dataset, self.loss_dataset, self.join_on)
