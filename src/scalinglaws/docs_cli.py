@@ -42,19 +42,11 @@ def cli_reference() -> str:
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    text = cli_reference()
-    if argv[:1] == ["--check"]:
-        path = argv[1]
-        with open(path, encoding="utf-8") as handle:
-            current = handle.read()
-        if current != text:
-            print(f"{path} is stale; regenerate it with `python -m scalinglaws.docs_cli > {path}`",
-                  file=sys.stderr)
-            return 1
-        return 0
-    sys.stdout.write(text)
-    return 0
+    from .docs_pages import page_main
+
+    return page_main(prog="python -m scalinglaws.docs_cli", description="Print docs/cli.md.",
+                     regenerate="python -m scalinglaws.docs_cli > docs/cli.md", argv=argv,
+                     generate=lambda _plugins: cli_reference(), plugins_option=False)
 
 
 if __name__ == "__main__":

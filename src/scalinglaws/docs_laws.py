@@ -10,10 +10,8 @@ from the code; a test compares the committed page with :func:`laws_page`.
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
-from pathlib import Path
 from typing import Iterable, List, Optional
 
 REGENERATE = "python -m scalinglaws.docs_laws > docs/laws.md"
@@ -162,29 +160,15 @@ def laws_page(registry) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scalinglaws.docs_laws",
-                                     description="Print docs/laws.md, generated from the law registry.")
-    parser.add_argument("--check", metavar="PATH",
-                        help="exit 1 if PATH differs from the generated page instead of printing it")
-    parser.add_argument("--with-plugins", action="store_true",
-                        help="include installed entry-point plugins (the committed page documents "
-                             "the built-ins only)")
-    args = parser.parse_args(argv)
-
+    from .docs_pages import page_main
     from .plugins import build_registry
 
-    text = laws_page(build_registry(entry_points=args.with_plugins))
-    if args.check is None:
-        sys.stdout.write(text)
-        return 0
-    path = Path(args.check)
-    current = path.read_text(encoding="utf-8") if path.exists() else None
-    if current != text:
-        why = "does not exist" if current is None else "is out of date"
-        print(f"{path} {why}; regenerate it with: {REGENERATE}", file=sys.stderr)
-        return 1
-    print(f"{path} is up to date")
-    return 0
+    def generate(with_plugins: bool) -> str:
+        return laws_page(build_registry(entry_points=with_plugins))
+
+    return page_main(prog="python -m scalinglaws.docs_laws",
+                     regenerate=REGENERATE, generate=generate, argv=argv,
+                     description="Print docs/laws.md, generated from the law registry.")
 
 
 if __name__ == "__main__":

@@ -9,14 +9,12 @@ from the code; a test compares the committed page with :func:`spec_reference`.
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import json
 import re
 import sys
 import types
 import typing
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 import attrs
@@ -326,33 +324,15 @@ def spec_reference(registry) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m scalinglaws.docs_reference",
-        description="Print docs/spec-reference.md, generated from the spec classes.")
-    parser.add_argument("--check", metavar="PATH",
-                        help="exit 1 if PATH differs from the generated page instead of printing it")
-    parser.add_argument("--with-plugins", action="store_true",
-                        help="include installed entry-point plugins (the committed page documents "
-                             "the built-ins only)")
-    args = parser.parse_args(argv)
-
+    from .docs_pages import page_main
     from .plugins import build_registry
 
-    text = spec_reference(build_registry(entry_points=args.with_plugins))
-    if args.check is None:
-        sys.stdout.write(text)
-        return 0
-    path = Path(args.check)
-    try:
-        current = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        current = None
-    if current != text:
-        why = "does not exist" if current is None else "is out of date"
-        print(f"{path} {why}; regenerate it with: {REGENERATE}", file=sys.stderr)
-        return 1
-    print(f"{path} is up to date")
-    return 0
+    def generate(with_plugins: bool) -> str:
+        return spec_reference(build_registry(entry_points=with_plugins))
+
+    return page_main(prog="python -m scalinglaws.docs_reference",
+                     regenerate=REGENERATE, generate=generate, argv=argv,
+                     description="Print docs/spec-reference.md, generated from the spec classes.")
 
 
 if __name__ == "__main__":

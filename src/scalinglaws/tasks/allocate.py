@@ -482,12 +482,9 @@ class AllocateResult:
 
     def rows(self) -> List[Dict[str, Any]]:
         """The fitted parameters (params.csv), as the fit task gives them."""
-        from .fit import FitTaskResult
+        from .fit import parameter_rows
 
-        if self.fit is None:
-            return []
-        return FitTaskResult(name=self.name, dataset=self.dataset, law=self.law, fit=self.fit,
-                             inputs=self.inputs, target=self.target).rows()
+        return parameter_rows(self.name, self.fit)
 
     def markdown(self, images=frozenset()) -> List[str]:
         from ..report.analysis import allocate_markdown

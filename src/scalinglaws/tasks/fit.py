@@ -222,6 +222,28 @@ def _truth(meta, law: LawSpec, params) -> Optional[Dict[str, float]]:
     return {k: v for k, v in truth.items() if k in params}
 
 
+def parameter_rows(task: str, fit: Optional[FitResult],
+                   truth: Optional[Dict[str, float]] = None) -> List[Dict[str, Any]]:
+    """params.csv rows of a fit: one per parameter, with estimate, standard error and interval
+    when computed, and truth and relative error when known. Every task that fits a law uses it."""
+    if fit is None:
+        return []
+    out = []
+    unc = fit.uncertainty
+    for pname, value in fit.params.items():
+        row: Dict[str, Any] = {"task": task, "law": fit.law.name, "parameter": pname,
+                               "estimate": value}
+        if unc is not None and pname in unc.params:
+            iv = unc.params[pname]
+            row.update(se=iv.se, lower=iv.lower, upper=iv.upper)
+        if truth is not None and pname in truth:
+            t = truth[pname]
+            row["truth"] = t
+            row["rel_error"] = abs(value - t) / abs(t) if t != 0 else abs(value)
+        out.append(row)
+    return out
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class FitTaskResult:
     """What a fit task found, with the data it used (for plots)."""
@@ -241,22 +263,7 @@ class FitTaskResult:
         return self.fit.uncertainty
 
     def rows(self) -> List[Dict[str, Any]]:
-        """One row per parameter: estimate, standard error and interval when computed, and truth
-        and relative error when known."""
-        out = []
-        unc = self.fit.uncertainty
-        for pname, value in self.fit.params.items():
-            row: Dict[str, Any] = {"task": self.name, "law": self.fit.law.name, "parameter": pname,
-                                   "estimate": value}
-            if unc is not None and pname in unc.params:
-                iv = unc.params[pname]
-                row.update(se=iv.se, lower=iv.lower, upper=iv.upper)
-            if self.truth is not None and pname in self.truth:
-                t = self.truth[pname]
-                row["truth"] = t
-                row["rel_error"] = abs(value - t) / abs(t) if t != 0 else abs(value)
-            out.append(row)
-        return out
+        return parameter_rows(self.name, self.fit, self.truth)
 
     def to_json(self) -> Dict[str, Any]:
         return jsonable({
