@@ -163,3 +163,77 @@ def test_plugin_with_misnamed_hook_argument_is_skipped():
     registry = plugins.build_registry(((BadSignature(), "badsig"),), entry_points=False)
     assert "chinchilla" in registry.laws
     assert any("'badsig'" in p and "cannot be registered" in p for p in registry.problems)
+
+
+def _each_hook_plugin():
+    """One in-process plugin that registers a valid object through every hook."""
+    import attrs as _attrs
+
+    @_attrs.frozen
+    class Source:
+        def load(self, ctx):
+            return sl.Table.from_columns(x=[1.0, 2.0, 3.0, 4.0], loss=[4.0, 3.0, 2.5, 2.2])
+
+    @_attrs.frozen
+    class Estimator:
+        def fit(self, family, x, y, *, weights=None, seed=0):
+            raise NotImplementedError
+
+    @_attrs.frozen
+    class Task:
+        def run(self, ctx, name):
+            return None
+
+    class EveryHook:
+        @hookimpl
+        def register_laws(self, register):
+            register(TOY)
+
+        @hookimpl
+        def register_data_sources(self, register):
+            register("toy_source", Source)
+
+        @hookimpl
+        def register_estimators(self, register):
+            register("toy_estimator", Estimator)
+
+        @hookimpl
+        def register_tasks(self, register):
+            register("toy_task", Task)
+
+        @hookimpl
+        def register_reporters(self, register):
+            register("toy_reporter", lambda result, out: [])
+
+    return EveryHook()
+
+
+HOOK_CASES = [
+    ("register_laws", "laws", "toy_exp"),
+    ("register_data_sources", "sources", "toy_source"),
+    ("register_estimators", "estimators", "toy_estimator"),
+    ("register_tasks", "tasks", "toy_task"),
+    ("register_reporters", "reporters", "toy_reporter"),
+]
+
+
+@pytest.mark.parametrize("hook, kind, name", HOOK_CASES)
+def test_hook(hook, kind, name):
+    """Every hookspec: a plugin's registration through it lands in the registry under its plugin."""
+    from scalinglaws import hookspecs
+
+    assert hasattr(hookspecs, hook)
+    registry = plugins.build_registry(((_each_hook_plugin(), "every"),), entry_points=False)
+    assert registry.problems == []
+    assert getattr(registry, kind)[name].plugin == "every"
+    assert hook in registry.plugins["every"].hooks
+
+
+def test_every_hookspec_has_a_test():
+    import inspect
+
+    from scalinglaws import hookspecs
+
+    specs = {n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("register_")}
+    tested = {hook for hook, _, _ in HOOK_CASES}
+    assert specs == tested, f"add a case to HOOK_CASES for {sorted(specs - tested)}"
