@@ -114,3 +114,40 @@ def test_helpers_on_the_default_devices():
     doubled = jax.jit(lambda v: sh.map_rows(lambda r, c: c * r, (v,), (np.float64(2.0),)))(
         np.arange(5.0))
     np.testing.assert_array_equal(doubled, 2.0 * np.arange(5.0))
+
+
+BOOTSTRAP = textwrap.dedent(
+    """
+    import itertools, json, sys
+    import jax, numpy as np
+    from scalinglaws import core
+    from scalinglaws.laws.chinchilla import chinchilla
+
+    model = core.Model(chinchilla.log_predict, chinchilla.log_predict_and_jac)
+    rng = np.random.default_rng(5)
+    n, d = (a.ravel() for a in np.meshgrid(np.geomspace(7e7, 1.6e10, 6), np.geomspace(5e9, 5e11, 6)))
+    loss = (1.8 + 480.0 / n ** 0.35 + 2100.0 / d ** 0.37) * np.exp(0.01 * rng.standard_normal(n.size))
+    x, t = chinchilla.prepare(np.column_stack([n, d])), np.log(loss)
+    starts = np.array(list(itertools.product((-1.0, 1.0), (0.0, 10.0), (0.0, 10.0), (0.1, 0.8),
+                                             (0.1, 0.8))), dtype=np.float64)
+    out = core.bootstrap(model, starts, x, t, n_resamples=30, seed=7)
+    print(json.dumps({"devices": jax.device_count(), "thetas": np.asarray(out.thetas).tolist(),
+                      "values": np.asarray(out.values).tolist()}))
+    """)
+
+
+def _bootstrap_in(devices: int) -> dict:
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
+               JAX_PLATFORMS="cpu")
+    proc = subprocess.run([sys.executable, "-c", BOOTSTRAP], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_bootstrap_rows_sharded_over_four_devices_equal_one_device():
+    """The bootstrap's (resample x start) rows split over 4 devices give the 1-device numbers."""
+    one, four = _bootstrap_in(1), _bootstrap_in(4)
+    assert (one["devices"], four["devices"]) == (1, 4)
+    np.testing.assert_allclose(four["values"], one["values"], rtol=1e-10)
+    np.testing.assert_allclose(four["thetas"], one["thetas"], rtol=1e-6, atol=1e-9)

@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import lm
+from . import lm, sharding
 from ._jit import jit
 from .model import Model, predict_and_jacobian
 from .multistart import DEFAULT_SCHEDULE, MultiStartResult, Schedule, fit, require_float64
@@ -95,10 +95,19 @@ def polish_resamples(model: Model, starts, x, target, weights, key, *, n_resampl
     # Row b * m + j: resample b from start j.
     w_rows = jnp.repeat(counts * weights, m, axis=0)
     theta0 = jnp.tile(starts, (n_resamples, 1))
-    states = jax.vmap(lambda th, w: lm.init_state(model, th, x, target, w, loss, "hybrid"))(
-        theta0, w_rows)
-    states = lm.run_to_convergence(model, states, x, target, w_rows, loss, ftol, max_iter,
-                                   "hybrid", weights_batched=True)
+
+    def polish(theta0, w_rows, x, target):
+        states = jax.vmap(lambda th, w: lm.init_state(model, th, x, target, w, loss, "hybrid"))(
+            theta0, w_rows)
+        return lm.run_to_convergence(model, states, x, target, w_rows, loss, ftol, max_iter,
+                                     "hybrid", weights_batched=True)
+
+    if jax.device_count() > 1:
+        # Rows are independent: split the B x m rows over all devices (the device count is fixed
+        # when this is traced, so one compiled program per device layout).
+        states = sharding.map_rows(polish, (theta0, w_rows), (x, target))
+    else:
+        states = polish(theta0, w_rows, x, target)
     values = jnp.reshape(states.value, (n_resamples, m))
     best = jnp.argmin(values, axis=1)
     rows = jnp.arange(n_resamples)
