@@ -197,8 +197,12 @@ def _percentile_interval(values: np.ndarray, estimate: float, level: float) -> I
     if v.size < 2:
         return Interval(estimate=estimate, se=np.nan, lower=np.nan, upper=np.nan)
     lo, hi = np.percentile(v, [50 * (1 - level), 50 * (1 + level)])
-    return Interval(estimate=float(estimate), se=float(np.std(v, ddof=1)), lower=float(lo),
-                    upper=float(hi))
+    # A parameter the data do not pin down (e.g. a decay constant on a flat valley) has draws
+    # so large that their squares overflow: its standard error is then reported as inf.
+    with np.errstate(over="ignore", invalid="ignore"):
+        se = float(np.std(v, ddof=1))
+    return Interval(estimate=float(estimate), se=se if np.isfinite(se) else np.inf,
+                    lower=float(lo), upper=float(hi))
 
 
 def natural_draws(family, thetas: np.ndarray) -> Dict[str, np.ndarray]:
