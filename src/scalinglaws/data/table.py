@@ -28,6 +28,16 @@ def _to_column(values: Sequence[Any]) -> np.ndarray:
         return np.array(["" if v is None else str(v) for v in values], dtype=object)
 
 
+def _check_names(names: Sequence[str], label: str, what: str) -> None:
+    """Every column needs a name, and a distinct one (row 0 is the header)."""
+    for i, h in enumerate(names):
+        if not h:
+            raise DataError(f"{what.replace('the ', '')} cell {i + 1} is empty; every column needs "
+                            "a name", source=label, row=0)
+        if list(names).index(h) != i:
+            raise DataError(f"column {h!r} appears twice in {what}", source=label, row=0)
+
+
 class Table:
     """Columns of equal length. ``source`` and ``lines`` (the file line of each row, when read from
     a file) let errors name the row a bad value came from; ``meta`` carries facts such as a
@@ -80,10 +90,23 @@ class Table:
         return cls({k: [row[k] for row in rows] for k in names}, source=source)
 
     @classmethod
-    def from_csv(cls, path, *, delimiter: str = ",", source: Optional[str] = None) -> Table:
-        """Read a CSV file with a header row; numeric columns become float64."""
+    def from_csv(cls, path, *, delimiter: str = ",", source: Optional[str] = None,
+                 header: bool = True, names: Optional[Sequence[str]] = None) -> Table:
+        """Read a CSV file; numeric columns become float64.
+
+        With ``header`` (the default) the first row names the columns; ``names`` then renames them
+        (as many names as header cells). Without a header, ``names`` is required and every row is
+        data: ``Table.from_csv("2Mix_70M.txt", delimiter="\\t", header=False,
+        names=["checkpoint", "valid_file", "loss"])``.
+        """
         path = Path(path)
         label = source or str(path)
+        names = None if names is None else [str(n).strip() for n in names]
+        if not header and not names:
+            raise DataError("a file without a header row needs `names:`, one column name per cell "
+                            "(e.g. `names: [checkpoint, domain, loss]`)", source=label)
+        if names is not None:
+            _check_names(names, label, "`names`")
         try:
             handle = path.open(newline="", encoding="utf-8")
         except FileNotFoundError:
@@ -91,31 +114,41 @@ class Table:
                             source=label) from None
         with handle:
             reader = csv.reader(handle, delimiter=delimiter)
-            header = next(reader, None)
-            if header is None:
-                raise DataError("the file is empty; it needs a header row and at least one run",
-                                source=label)
-            header = [h.strip() for h in header]
-            for i, h in enumerate(header):
-                if not h:
-                    raise DataError(f"header cell {i + 1} is empty; every column needs a name",
+            if header:
+                first = next(reader, None)
+                if first is None:
+                    raise DataError("the file is empty; it needs a header row and at least one run",
+                                    source=label)
+                first = [h.strip() for h in first]
+                _check_names(first, label, "the header")
+                if names is not None and len(names) != len(first):
+                    raise DataError(f"`names` has {len(names)} names, the header has {len(first)} "
+                                    f"cells ({', '.join(first)}); give one name per column",
                                     source=label, row=0)
-                if header.index(h) != i:
-                    raise DataError(f"column {h!r} appears twice in the header", source=label, row=0)
-            cells: list = [[] for _ in header]
+                columns = names if names is not None else first
+            else:
+                assert names is not None  # checked above: a headerless file needs names
+                columns = names
+            what = "the header" if header and names is None else "`names`"
+            cells: list = [[] for _ in columns]
             lines: list = []
             for row in reader:
                 if not row or all(not c.strip() for c in row):
                     continue
-                if len(row) != len(header):
-                    raise DataError(f"has {len(row)} cells, the header has {len(header)}",
+                if len(row) != len(columns):
+                    # A header row is row 0, so data rows count from 1 either way; without a
+                    # header the row number is also the file line (blank lines aside).
+                    raise DataError(f"has {len(row)} cells, {what} has {len(columns)} "
+                                    f"({', '.join(columns)}); check `delimiter` "
+                                    f"({delimiter!r}) and the row (file line {reader.line_num})",
                                     source=label, row=len(lines) + 1)
                 for col, value in zip(cells, row):
                     col.append(value.strip())
                 lines.append(reader.line_num)
         if not lines:
-            raise DataError("the file has a header but no rows", source=label)
-        return cls({h: c for h, c in zip(header, cells)}, source=label, lines=np.array(lines))
+            raise DataError("the file has a header but no rows" if header else "the file is empty",
+                            source=label)
+        return cls({h: c for h, c in zip(columns, cells)}, source=label, lines=np.array(lines))
 
     # access -------------------------------------------------------------------------------
     @property

@@ -1,11 +1,14 @@
 """What every dataset may ask of its table: rename, derive columns, filter rows.
 
-Order: ``columns`` (rename) -> ``derive`` (in the order written, so a derived column may use an
+Order: ``columns`` (rename) -> ``extract`` (named groups of a regular expression on a text column)
+-> ``derive`` (in the order written, so a derived column may use an
 earlier one) -> ``where`` -> ``exclude_largest`` / ``exclude_smallest``. Each step that drops rows
 leaves a note (kept k of n) that reports show next to the points used.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -17,6 +20,56 @@ from .table import Table
 
 def _values(table: Table, names, why: str) -> dict:
     return {n: table.numeric(n, why=why) for n in names}
+
+
+def compile_pattern(column: str, pattern: str) -> re.Pattern:
+    """``pattern`` compiled, or a ValueError saying what is wrong (it must have named groups)."""
+    try:
+        rx = re.compile(pattern)
+    except re.error as exc:
+        where = f" at position {exc.pos}" if exc.pos is not None else ""
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc.msg}{where}") from None
+    if not rx.groupindex:
+        raise ValueError(f"the pattern {pattern!r} has no named group; name each part to keep, "
+                         f"e.g. `(?P<step>\\d+)`, which makes the column `step`")
+    return rx
+
+
+def extract(table: Table, column: str, pattern: str) -> Table:
+    """New columns from the named groups of ``pattern`` searched in each value of ``column``.
+
+    ``re.search`` (anchor with ``^``/``$`` when the whole value must match). A group that does not
+    take part in a match gives an empty text cell. Each new column is float64 when every value
+    parses as a number, else text (the Table's rule for file columns).
+    """
+    try:
+        rx = compile_pattern(column, pattern)
+    except ValueError as exc:
+        raise DataError(f"extract.{column}: {exc}", source=table.source, column=column) from None
+    values = table[column]
+    groups = list(rx.groupindex)
+    cells: dict = {g: [] for g in groups}
+    for i, value in enumerate(values):
+        text = value if isinstance(value, str) else _as_text(value)
+        m = rx.search(text)
+        if m is None:
+            line = table.lines[i] if table.lines is not None else None
+            at = f" (file line {int(line)})" if line is not None else ""
+            raise DataError(f"{text!r}{at} does not match the `extract` pattern {pattern!r}; fix "
+                            "the pattern, or drop such rows with `where` on another column",
+                            source=table.source, row=table.row_label(i), column=column)
+        for g in groups:
+            cells[g].append(m.group(g) if m.group(g) is not None else "")
+    from .table import _to_column
+
+    new = {g: _to_column(v) for g, v in cells.items()}
+    return table.with_columns(new, note=f"{', '.join(groups)} extracted from {column}")
+
+
+def _as_text(value) -> str:
+    """A numeric cell as it would read in a file (3.0 -> "3")."""
+    v = float(value)
+    return str(int(v)) if v.is_integer() else repr(v)
 
 
 def derive(table: Table, name: str, text: str) -> Table:
@@ -54,6 +107,8 @@ def prepare_table(table: Table, ds) -> Table:
     """Apply a :class:`~scalinglaws.spec.DatasetSpec`'s common keys to a loaded table."""
     if ds.columns:
         table = table.rename(ds.columns)
+    for column, pattern in getattr(ds, "extract", {}).items():
+        table = extract(table, column, pattern)
     for name, text in ds.derive.items():
         table = derive(table, name, text)
     for text in ds.where:

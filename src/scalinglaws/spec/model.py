@@ -118,6 +118,14 @@ class DatasetSpec:
         "Registered data source (`scalinglaws list sources`): csv, inline, simulate, ..."))
     columns: dict[str, str] = field(factory=dict, doc=(
         "Rename columns: `{N: \"Model Size\"}` gives the column `Model Size` the name N."))
+    extract: dict[str, str] = field(factory=dict, doc=(
+        "New columns from the named groups of a regular expression (Python `re` syntax, searched "
+        "in each value of a text column), applied after `columns` and before `derive`: "
+        "`{checkpoint: \"(?P<size>\\\\d+)M_base2_\\\\d+-(?P<r_github>[0-9.]+)-"
+        "(?P<r_pile_cc>[0-9.]+)/(?P<step>\\\\d+)$\"}` makes the columns size, r_github, "
+        "r_pile_cc and step from paths like `.../70M_base2_1-0.25-0.75/27000`. A new column is "
+        "numeric when every value parses as a number, else text; a value the pattern does not "
+        "match is an error naming the row. In double-quoted YAML write `\\\\d` for `\\d`."))
     derive: dict[str, str] = field(factory=dict, doc=(
         "New or replaced columns from formulas of other columns, in order: "
         "`{D: \"C / (6 * N)\", N: \"N_billions * 1e9\"}` (the law formula grammar)."))

@@ -302,19 +302,20 @@ def structure_spec(located: Located, registry, *, file: Optional[str] = None,
         return _structure_spec(located, registry, file, base_dir)
 
 
-_DATASET_KEYS = ("columns", "derive", "where", "exclude_largest", "exclude_smallest")
+_DATASET_KEYS = ("columns", "extract", "derive", "where", "exclude_largest", "exclude_smallest")
 
 
 def _dataset_common(problems: _Problems, conv, entry: Any, path: tuple) -> dict:
     """The keys every dataset has (renaming, derived columns, filters), with formulas checked."""
     from ..data.conditions import parse_condition
+    from ..data.transforms import compile_pattern
     from ..laws.formula import parse_formula
 
     out: dict = {}
     if not isinstance(entry, dict):
         return out
-    types = {"columns": dict[str, str], "derive": dict[str, str], "where": tuple[str, ...],
-             "exclude_largest": dict[str, int], "exclude_smallest": dict[str, int]}
+    types = {"columns": dict[str, str], "extract": dict[str, str], "derive": dict[str, str],
+             "where": tuple[str, ...], "exclude_largest": dict[str, int], "exclude_smallest": dict[str, int]}
     for key, tp in types.items():
         if key not in entry:
             continue
@@ -322,6 +323,11 @@ def _dataset_common(problems: _Problems, conv, entry: Any, path: tuple) -> dict:
         value = problems.attempt(path + (key,), lambda r=raw, t=tp: conv.structure(r, t))
         if value is not None:
             out[key] = value
+    for column, pattern in out.get("extract", {}).items():
+        try:
+            compile_pattern(column, pattern)
+        except ValueError as exc:
+            problems.add(path + ("extract", column), str(exc))
     for name, text in out.get("derive", {}).items():
         try:
             parse_formula(text)

@@ -1,0 +1,391 @@
+"""The `mixture_pipeline` task: Ye et al. 2024's nested step -> size -> mixing laws on checkpoints.
+
+The data are in long format, one row per (checkpoint, validation domain): a model-size column, a
+step column, a domain column, a loss column and one proportion column per training source (the
+mixinglaws files give them through `extract` on the checkpoint path). The task pivots them to a
+grid losses[size, mixture, domain, step] (:class:`~scalinglaws.mixture.pipeline.Curves`), runs
+:func:`~scalinglaws.mixture.pipeline.run_pipeline` and reports the held-out error of every stage.
+See :mod:`scalinglaws.mixture.pipeline` for the formulas and the choice for two model sizes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+import attrs
+import numpy as np
+
+from ..errors import DataError, closest
+from ..results import jsonable
+from ..spec.fields import field, non_negative, positive
+from .data import ROW_SUM_TOLERANCE, match_columns
+
+REFERENCE = ("Ye et al. 2024, 'Data Mixing Laws: Optimizing Data Mixtures by Predicting Language "
+             "Modeling Performance' (arXiv:2403.16952), nested step, size and mixing laws")
+FORMULAS = {"step": "L(S) = E + B S^-beta", "size": "L(N) = E + A N^-alpha",
+            "mixing": "L_i(r) = c_i + k_i exp(sum_j t_ij r_j)"}
+STEP_PARAMS, SIZE_PARAMS = ("E", "B", "beta"), ("E", "A", "alpha")
+
+
+@attrs.frozen(kw_only=True)
+class MixturePipelineTask:
+    """Predict the loss of a held-out mixture at a target model size and step through the nested
+    step, size and mixing laws of Ye et al. 2024 (arXiv:2403.16952)."""
+
+    datasets: tuple[str, ...] = field(doc=(
+        "One or more datasets of checkpoints (concatenated), one row per (checkpoint, validation "
+        "domain), e.g. one dataset per model size."))
+    size_column: str = field(default="N", doc="Column with the model size N.")
+    step_column: str = field(default="step", doc="Column with the training step S.")
+    domain_column: str = field(default="domain", doc="Column naming the validation domain.")
+    loss_column: str = field(default="loss", doc="Column with the validation loss.")
+    sources: tuple[str, ...] = field(factory=tuple, doc=(
+        "Training sources; all columns matching `source_columns` when empty."))
+    source_columns: str = field(default="r_{}", doc=(
+        "Column of each source's proportion, `{}` standing for its name."))
+    domains: tuple[str, ...] = field(factory=tuple, doc="Validation domains to use (all if empty).")
+    target_step: float = field(validator=positive, doc="Step S* to predict at.")
+    target_size: float = field(validator=positive, doc="Model size N* to predict at (unit of `size_column`).")
+    fit_steps_max: float = field(validator=positive, doc=(
+        "Step stage: fit the checkpoints with S <= this (the later ones score the extrapolation)."))
+    fit_steps_min: float = field(default=0.0, validator=non_negative, doc=(
+        "Step stage: ignore checkpoints before this step (the early, non-power-law phase)."))
+    fit_sizes_max: Optional[float] = field(default=None, doc=(
+        "Size stage: fit the sizes <= this (all when omitted); larger runs are only scored."))
+    step_shared: tuple[str, ...] = field(factory=tuple, doc=(
+        "Step-law parameters (E, B, beta) common to the mixtures of a (size, domain); `[beta]` as "
+        "in the authors' code. Empty: every curve has its own three."))
+    size_shared: tuple[str, ...] = field(default=("E", "alpha"), doc=(
+        "Size-law parameters (E, A, alpha) common to the training mixtures of a domain. Two sizes "
+        "give 2 points per curve, too few for 3 parameters: sharing E and alpha (A per mixture) "
+        "makes 2 + M parameters from 2 M points."))
+    size_fixed: dict[str, float] = field(factory=dict, doc=(
+        "Size-law parameters held at given values, e.g. `{alpha: 0.3}`."))
+    held_out: tuple[dict[str, float], ...] = field(factory=tuple, doc=(
+        "Mixtures left out of every fit and predicted, by their proportions: "
+        "`[{github: 0.5, pile_cc: 0.5}]` (sources not named are 0)."))
+    leave_one_out: bool = field(default=False, doc=(
+        "Also run the pipeline once per mixture, holding that one out."))
+
+    def check(self, spec, registry) -> List[tuple]:
+        out: List[tuple] = []
+        names = sorted(spec.datasets)
+        if not self.datasets:
+            out.append((("datasets",), "give at least one dataset"))
+        for i, d in enumerate(self.datasets):
+            if d not in spec.datasets:
+                out.append((("datasets", i), f"no dataset {d!r}{closest(d, names)}; the spec "
+                            f"defines {', '.join(names) or 'none'}"))
+        for key, allowed in (("step_shared", STEP_PARAMS), ("size_shared", SIZE_PARAMS),
+                             ("size_fixed", SIZE_PARAMS)):
+            for n in getattr(self, key):
+                if n not in allowed:
+                    out.append(((key,), f"{n!r}{closest(n, allowed)} is not a parameter of the "
+                                f"{key.split('_')[0]} law ({', '.join(allowed)})"))
+        if not self.held_out and not self.leave_one_out:
+            out.append((("held_out",), "nothing to predict: give `held_out` mixtures or "
+                        "`leave_one_out: true`"))
+        if self.fit_steps_min >= self.fit_steps_max:
+            out.append((("fit_steps_min",), f"must be below fit_steps_max ({self.fit_steps_max:g})"))
+        return out
+
+    def config(self):
+        from .pipeline import PipelineConfig
+
+        return PipelineConfig(target_step=float(self.target_step), target_size=float(self.target_size),
+                              fit_steps_max=float(self.fit_steps_max),
+                              fit_steps_min=float(self.fit_steps_min),
+                              fit_sizes_max=self.fit_sizes_max, step_shared=tuple(self.step_shared),
+                              size_shared=tuple(self.size_shared), size_fixed=dict(self.size_fixed))
+
+    def run(self, ctx, name: str) -> MixturePipelineResult:
+        from .pipeline import run_pipeline
+
+        curves, notes = self.curves([ctx.table(d) for d in self.datasets])
+        held = self.held_out_indices(curves)
+        main, loo = run_pipeline(curves, self.config(), held, self.leave_one_out)
+        return MixturePipelineResult(name=name, datasets=tuple(self.datasets), task=self,
+                                     curves=curves, main=main, loo=loo, notes=notes)
+
+    # --- long table -> grid ----------------------------------------------------------------
+    def curves(self, tables) -> Tuple[Any, List[str]]:
+        """The grid of losses of the concatenated ``tables`` (a DataError names a bad row)."""
+        from .pipeline import Curves
+
+        names: Optional[Tuple[str, ...]] = None
+        recs: list = []  # (size, step, domain, r tuple, loss, (table, row))
+        for t in tables:
+            src, cols = match_columns(t.names, self.source_columns, self.sources, "source", t.source)
+            if names is not None and tuple(src) != names:
+                raise DataError(f"sources {', '.join(src)} differ from those of the first dataset "
+                                f"({', '.join(names)}); list them in `sources:`", source=t.source)
+            names = tuple(src)
+            size = t.numeric(self.size_column, positive=True, why=" (model size)")
+            step = t.numeric(self.step_column, positive=True, why=" (training step)")
+            loss = t.numeric(self.loss_column, positive=True, why=" (validation loss)")
+            dom = [_label(v) for v in t[self.domain_column]]
+            r = np.column_stack([t.numeric(c) for c in cols])
+            for i in range(len(t)):
+                recs.append((size[i], step[i], dom[i], _mixture(r[i], t, i), loss[i], (t, i)))
+        assert names is not None
+        domains = tuple(self.domains) or tuple(sorted({x[2] for x in recs}))
+        unknown = [d for d in self.domains if d not in {x[2] for x in recs}]
+        if unknown:
+            raise DataError(f"domains: {unknown[0]!r} is not a value of column "
+                            f"{self.domain_column!r}{closest(unknown[0], {x[2] for x in recs})}")
+        recs = [x for x in recs if x[2] in domains]
+        sizes = sorted({x[0] for x in recs})
+        steps = sorted({x[1] for x in recs})
+        mixtures = sorted({x[3] for x in recs})
+        losses = np.full((len(sizes), len(mixtures), len(domains), len(steps)), np.nan)
+        seen: Dict[tuple, tuple] = {}
+        for s, st, d, r, y, (t, i) in recs:
+            key = (sizes.index(s), mixtures.index(r), domains.index(d), steps.index(st))
+            if key in seen:
+                t0, i0 = seen[key]
+                raise DataError(f"a second loss for size {s:g}, mixture {r}, domain {d}, step "
+                                f"{st:g} (the first is {t0.source} row {t0.row_label(i0)}); drop "
+                                "duplicates with `where`", source=t.source, row=t.row_label(i))
+            seen[key] = (t, i)
+            losses[key] = y
+        notes = [f"{len(recs)} checkpoint losses: {len(sizes)} sizes x {len(mixtures)} mixtures x "
+                 f"{len(domains)} domains x {len(steps)} steps"
+                 + (f" ({int(np.isnan(losses).sum())} missing)" if np.isnan(losses).any() else "")]
+        return Curves(sizes=np.asarray(sizes, dtype=np.float64),
+                      mixtures=np.asarray(mixtures, dtype=np.float64), sources=names,
+                      domains=domains, steps=np.asarray(steps, dtype=np.float64),
+                      losses=losses), notes
+
+    def held_out_indices(self, curves) -> List[int]:
+        out = []
+        for k, mix in enumerate(self.held_out):
+            bad = [s for s in mix if s not in curves.sources]
+            if bad:
+                raise DataError(f"held_out[{k}]: source {bad[0]!r}{closest(bad[0], curves.sources)} "
+                                f"is not among the sources ({', '.join(curves.sources)})")
+            r = np.array([float(mix.get(s, 0.0)) for s in curves.sources])
+            hit = np.flatnonzero(np.all(np.abs(curves.mixtures - r) < 1e-6, axis=1))
+            if len(hit) == 0:
+                raise DataError(f"held_out[{k}]: no runs with the mixture {dict(mix)}; the data "
+                                f"have {', '.join(curves.labels)} ({'/'.join(curves.sources)})")
+            out.append(int(hit[0]))
+        return out
+
+
+def _label(value) -> str:
+    from ..laws.groups import group_label
+
+    return group_label(value)
+
+
+def _mixture(r: np.ndarray, table, i: int) -> tuple:
+    """Proportions summing to one (renormalised within tolerance), rounded to name a mixture."""
+    total = float(np.sum(r))
+    if np.any(r < 0) or abs(total - 1.0) > ROW_SUM_TOLERANCE:
+        raise DataError(f"the proportions {r.tolist()} must be >= 0 and sum to 1 (tolerance "
+                        f"{ROW_SUM_TOLERANCE}); is a source column missing?", source=table.source,
+                        row=table.row_label(i))
+    return tuple(np.round(r / total, 9).tolist())
+
+
+# --- the result --------------------------------------------------------------------------------
+
+
+def _stage_errors(pred: np.ndarray, actual: np.ndarray, domains) -> Dict[str, Dict[str, float]]:
+    """Errors per domain; the last axis of ``pred``/``actual`` is the domain."""
+    from .pipeline import errors
+
+    return {d: errors(pred[..., i], actual[..., i]) for i, d in enumerate(domains)}
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class MixturePipelineResult:
+    """The three stages of the main fold, its held-out errors, and the leave-one-out folds."""
+
+    name: str
+    datasets: Tuple[str, ...]
+    task: MixturePipelineTask
+    curves: Any  # Curves
+    main: Any  # Fold
+    loo: List[Any] = attrs.field(factory=list)
+    notes: List[str] = attrs.field(factory=list)
+    kind: str = "mixture_pipeline"
+
+    # --- numbers ------------------------------------------------------------------------------
+    def summary(self) -> Dict[str, Dict[str, Dict[str, float]]]:
+        """Errors by stage and domain: step extrapolation, size stage at the target, the held-out
+        pipeline prediction, the mixing law alone on actual losses, and leave-one-out."""
+        c, m, t = self.curves, self.main, self.task
+        out = {"step": _stage_errors(m.step.predicted, m.step.actual, c.domains)}
+        actual_train = c.at(t.target_size, t.target_step)[list(m.train)]
+        out["size"] = _stage_errors(m.size.predicted, actual_train, c.domains)
+        out["held_out"] = _stage_errors(m.predicted, m.actual, c.domains)
+        if m.mixing_only is not None:
+            out["mixing_only"] = _stage_errors(m.mixing_only, m.actual, c.domains)
+        if self.loo:
+            out["leave_one_out"] = _stage_errors(np.vstack([f.predicted for f in self.loo]),
+                                                 np.vstack([f.actual for f in self.loo]), c.domains)
+            if all(f.mixing_only is not None for f in self.loo):
+                out["leave_one_out_mixing_only"] = _stage_errors(
+                    np.vstack([f.mixing_only for f in self.loo]),
+                    np.vstack([f.actual for f in self.loo]), c.domains)
+        return out
+
+    def _fold_json(self, f) -> Dict[str, Any]:
+        c = self.curves
+        return {"held_out": [c.labels[i] for i in f.test], "train": [c.labels[i] for i in f.train],
+                "predicted": f.predicted, "actual": f.actual, "mixing_only": f.mixing_only}
+
+    def to_json(self) -> Dict[str, Any]:
+        c, m, t = self.curves, self.main, self.task
+        step_rows = []
+        for a, n in enumerate(m.step.sizes):
+            for b, mi in enumerate(m.train):
+                for i, d in enumerate(c.domains):
+                    step_rows.append({"size": n, "mixture": c.labels[mi], "domain": d,
+                                      **m.step.params[a][b][i],
+                                      "predicted": m.step.predicted[a, b, i],
+                                      "actual": m.step.actual[a, b, i]})
+        return jsonable({
+            "name": self.name, "kind": self.kind, "datasets": list(self.datasets),
+            "reference": REFERENCE, "formulas": FORMULAS,
+            "config": {k: getattr(t, k) for k in (
+                "target_step", "target_size", "fit_steps_max", "fit_steps_min", "fit_sizes_max",
+                "step_shared", "size_shared", "size_fixed", "leave_one_out")},
+            "sources": list(c.sources), "domains": list(c.domains), "sizes": c.sizes,
+            "steps": c.steps, "mixtures": list(c.labels), "notes": self.notes,
+            "stages": {
+                "step": step_rows,
+                "size": {"params": dict(zip(c.domains, m.size.params)), "skipped": m.size.skipped,
+                         "predicted": m.size.predicted},
+                "mixing": {"params": m.mixing.paper_params(), "diagnostics": m.mixing.diagnostics},
+            },
+            "fold": self._fold_json(m),
+            "leave_one_out": [self._fold_json(f) for f in self.loo],
+            "errors": self.summary(),
+        })
+
+    def rows(self) -> List[Dict[str, Any]]:
+        """params.csv: the size and mixing laws of the main fold, and every step-law curve."""
+        c, m = self.curves, self.main
+        out: List[Dict[str, Any]] = []
+
+        def add(law, parameter, value):
+            out.append({"task": self.name, "law": law, "parameter": parameter,
+                        "estimate": float(value)})
+
+        for a, n in enumerate(m.step.sizes):
+            for b, mi in enumerate(m.train):
+                for i, d in enumerate(c.domains):
+                    for k, v in m.step.params[a][b][i].items():
+                        add("step", f"{k}[{n:g},{c.labels[mi]},{d}]", v)
+        for d, p in zip(c.domains, m.size.params):
+            for k, v in p.items():
+                if isinstance(v, dict):
+                    for lb, x in v.items():
+                        add("size", f"{k}[{d},{lb}]", x)
+                else:
+                    add("size", f"{k}[{d}]", v)
+        for p in m.mixing.paper_params():
+            d = p["domain"]
+            add("mixing_exp", f"c[{d}]", p["c"])
+            add("mixing_exp", f"k[{d}]", p["k"])
+            for s, v in p["t"].items():
+                add("mixing_exp", f"t[{d},{s}]", v)
+        return out
+
+    # --- report -------------------------------------------------------------------------------
+    def markdown(self, images=frozenset()) -> List[str]:
+        c, m, t = self.curves, self.main, self.task
+        held = ", ".join(c.labels[i] for i in m.test) or "none"
+        lines = [f"## Task `{self.name}`: nested mixing-law pipeline on "
+                 f"{', '.join(f'`{d}`' for d in self.datasets)}", "",
+                 f"- Reference: {REFERENCE}",
+                 f"- Step law `{FORMULAS['step']}` per (size, mixture, domain) on steps "
+                 + (f"{t.fit_steps_min:g} to " if t.fit_steps_min else "up to ")
+                 + f"{t.fit_steps_max:g}"
+                 + (f" ({', '.join(t.step_shared)} shared by the mixtures)" if t.step_shared else "")
+                 + f", predicted at step {t.target_step:g}",
+                 f"- Size law `{FORMULAS['size']}` per (mixture, domain) across sizes "
+                 f"{', '.join(f'{n:g}' for n in m.step.sizes)}"
+                 + (f" ({', '.join(t.size_shared)} shared by the mixtures of a domain)"
+                    if t.size_shared else "")
+                 + (f", fixed {dict(t.size_fixed)}" if t.size_fixed else "")
+                 + (" (skipped: one size, the target)" if m.size.skipped else "")
+                 + f", predicted at size {t.target_size:g}",
+                 f"- Mixing law `{FORMULAS['mixing']}` per domain on the {len(m.train)} training "
+                 f"mixtures ({'/'.join(c.sources)}); held out: {held}"]
+        lines += [f"- Data: {n}" for n in self.notes]
+        image = f"pipeline_{self.name}.png"
+        if image in images:
+            lines += ["", f"![pipeline]({image})"]
+        titles = {"step": f"step law, {t.fit_steps_max:g} -> {t.target_step:g} (training mixtures)",
+                  "size": f"size law at size {t.target_size:g} (training mixtures, fit)",
+                  "held_out": "**pipeline, held-out mixture**",
+                  "mixing_only": "mixing law alone, on actual target losses (held-out mixture)",
+                  "leave_one_out": "**pipeline, leave-one-mixture-out**",
+                  "leave_one_out_mixing_only": "mixing law alone, leave-one-out"}
+        lines += ["", "Errors at the target (size, step), prediction minus actual loss:", "",
+                  "| stage | domain | n | MAE | mean abs. rel. error | max abs. rel. error |",
+                  "|---|---|---|---|---|---|"]
+        for stage, per in self.summary().items():
+            for d, e in per.items():
+                if e.get("n"):
+                    lines.append(f"| {titles[stage]} | {d} | {e['n']} | {e['mae']:.4g} | "
+                                 f"{e['rel']:.2%} | {e['max_rel']:.2%} |")
+        lines += ["", "| fold | held-out mixture | domain | predicted | actual |",
+                  "|---|---|---|---|---|"]
+        for fold, f in [("held out", m)] + [("leave-one-out", f) for f in self.loo]:
+            for b, mi in enumerate(f.test):
+                for i, d in enumerate(c.domains):
+                    lines.append(f"| {fold} | {c.labels[mi]} | {d} | {f.predicted[b, i]:.5g} | "
+                                 f"{f.actual[b, i]:.5g} |")
+        return lines + [""]
+
+    def figures(self) -> Dict[str, Any]:
+        """``pipeline_<task>.png``: per domain, the checkpoints, the step-law fits and the
+        held-out prediction at the target."""
+        return {f"pipeline_{self.name}.png": pipeline_figure(self)}
+
+
+def pipeline_figure(result: MixturePipelineResult):
+    from ..report.plots import _pyplot
+
+    plt = _pyplot()
+    c, m, t = result.curves, result.main, result.task
+    fig, axes = plt.subplots(1, len(c.domains), figsize=(5.2 * len(c.domains), 4.4), squeeze=False)
+    grid = np.geomspace(max(float(c.steps.min()), t.fit_steps_min or float(c.steps.min())),
+                        max(float(c.steps.max()), t.target_step), 100)
+    markers = "os^Dv<>"
+    for i, (ax, d) in enumerate(zip(axes[0], c.domains)):
+        for n_idx, n in enumerate(c.sizes):
+            mk = markers[n_idx % len(markers)]
+            for mi in range(len(c.mixtures)):
+                color = f"C{mi % 10}"
+                y = c.losses[n_idx, mi, i]
+                fit = c.steps <= t.fit_steps_max
+                ax.scatter(c.steps[fit], y[fit], s=12, marker=mk, color=color)
+                ax.scatter(c.steps[~fit], y[~fit], s=12, marker=mk, facecolors="none",
+                           edgecolors=color)
+                a = np.flatnonzero(np.isclose(m.step.sizes, n))
+                if mi in m.train and len(a):
+                    p = m.step.params[a[0]][m.train.index(mi)][i]
+                    ax.plot(grid, p["E"] + p["B"] * grid ** -p["beta"], color=color, lw=0.8,
+                            label=f"{c.labels[mi]}" if n_idx == 0 else None)
+                elif n_idx == 0:
+                    ax.plot([], [], color=color, lw=0.8, ls=":", label=f"{c.labels[mi]} (held out)")
+        for b in range(len(m.test)):
+            ax.scatter([t.target_step], [m.predicted[b, i]], marker="*", s=140, color="k",
+                       zorder=5, label=f"prediction at size {t.target_size:g}" if b == 0 else None)
+            if np.isfinite(m.actual[b, i]):
+                ax.scatter([t.target_step], [m.actual[b, i]], marker="x", s=60, color="C3",
+                           zorder=6, label="actual" if b == 0 else None)
+        ax.axvline(t.fit_steps_max, color="0.6", ls="--", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel("step (filled: fitted; open: held out)")
+        ax.set_ylabel(f"validation loss ({d})")
+        sizes = ", ".join(f"{markers[k % len(markers)]} {n:g}" for k, n in enumerate(c.sizes))
+        ax.set_title(f"{d}: step-law fits; markers by size ({sizes})", fontsize=9)
+        ax.legend(fontsize=7, title=f"{'/'.join(c.sources)}", title_fontsize=7)
+    fig.tight_layout()
+    return fig
