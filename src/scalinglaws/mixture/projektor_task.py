@@ -1,0 +1,475 @@
+"""The `select_sources` task: projektor (Kang et al. 2023) from pilot runs and revealed samples.
+
+Inputs (paths relative to the spec's folder):
+
+* a dataset of pilot runs: one proportion column per source (``source_columns``, default
+  ``p_{}``), the run's data size (``size_column``, default ``N``) and its observed performance
+  (``performance_column``, default ``loss``); runs at exactly two sizes N1 < N2 (or the two named
+  in ``pilot_sizes``: runs at other sizes are held out and scored against the projection);
+* one feature file per source with that source's revealed samples, and one with the validation
+  set: a ``.npy`` array (n, d) (read with ``np.load(allow_pickle=False)``) or a ``.csv`` of
+  numbers, one sample per row, an optional header line.
+
+Steps: OT distance of every pilot mixture to the validation set (:mod:`.projektor`), least squares
+for the performance model at each pilot size, the log-N mapping to ``target_size``, and the
+projected-gradient selection of the mixture within ``lower``/``upper``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import attrs
+import numpy as np
+
+from ..errors import DataError, closest
+from ..results import jsonable
+from ..spec.fields import at_least, field, one_of, positive
+from .data import ROW_SUM_TOLERANCE, match_columns
+
+KIND = "select_sources"
+
+
+# --- feature files -----------------------------------------------------------------------------
+def _csv_features(path: Path, label: str) -> np.ndarray:
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = [(i, r) for i, r in enumerate(csv.reader(fh), start=1)
+                if r and not r[0].lstrip().startswith("#")]
+    if rows:
+        try:
+            [float(c) for c in rows[0][1]]
+        except ValueError:  # a header line (feature names)
+            rows = rows[1:]
+    if not rows:
+        raise DataError("no samples; the file needs one row of numbers per sample", source=label)
+    width = len(rows[0][1])
+    out = np.empty((len(rows), width))
+    for k, (line, cells) in enumerate(rows):
+        if len(cells) != width:
+            raise DataError(f"{len(cells)} values where the first sample has {width}; every sample "
+                            "needs the same features", source=label, row=line)
+        for j, c in enumerate(cells):
+            try:
+                out[k, j] = float(c)
+            except ValueError:
+                raise DataError(f"{c!r} is not a number (column {j + 1}); fix the cell",
+                                source=label, row=line) from None
+    return out
+
+
+def load_features(base_dir: str, path: str) -> np.ndarray:
+    """Samples (n, d) from a ``.npy`` or ``.csv`` file, relative to ``base_dir``."""
+    file = Path(base_dir) / path
+    if not file.is_file():
+        raise DataError(f"no such file ({file.resolve()}); check the path (relative to the spec's "
+                        "folder)", source=path)
+    if file.suffix == ".npy":
+        try:
+            arr = np.load(file, allow_pickle=False)
+        except ValueError as exc:
+            raise DataError(f"not a plain numeric .npy array ({exc})", source=path) from None
+        if arr.dtype.kind not in "fiu":
+            raise DataError(f"the array holds {arr.dtype}, not numbers", source=path)
+        arr = np.asarray(arr, dtype=np.float64)
+    else:
+        arr = _csv_features(file, path)
+    if arr.ndim != 2:
+        raise DataError(f"expected a 2-d array (samples x features), got shape {arr.shape}",
+                        source=path)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataError(f"value {arr[i, j]!r} (feature {j + 1}) is not finite", source=path,
+                        row=int(i) + 1)
+    return arr
+
+
+# --- pilot runs --------------------------------------------------------------------------------
+@attrs.frozen(kw_only=True, eq=False)
+class Pilots:
+    p: np.ndarray  # (K, S)
+    size: np.ndarray  # (K,)
+    performance: np.ndarray  # (K,)
+    rows: np.ndarray  # (K,) 1-based row numbers in the source table
+    notes: List[str]
+
+
+def load_pilots(table, sources, source_columns: str, size_column: str,
+                performance_column: str) -> Pilots:
+    _, cols = match_columns(table.names, source_columns, sources, "source", table.source)
+    p = np.column_stack([table.numeric(c) for c in cols])
+    if np.any(p < 0):
+        i, j = np.argwhere(p < 0)[0]
+        raise DataError(f"proportion {p[i, j]} < 0", source=table.source,
+                        row=table.row_label(int(i)), column=cols[j])
+    sums = p.sum(axis=1)
+    bad = np.abs(sums - 1.0) > ROW_SUM_TOLERANCE
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise DataError(f"the proportions ({', '.join(cols)}) sum to {sums[i]:.6g}, not 1; is a "
+                        "source missing from `sources`?", source=table.source,
+                        row=table.row_label(i))
+    notes = []
+    dev = float(np.max(np.abs(sums - 1.0)))
+    if dev > 1e-12:
+        notes.append(f"pilot proportions renormalised to sum to one (largest deviation {dev:.3g})")
+    size = table.numeric(size_column, positive=True, why=" (the pilot run's data size)")
+    perf = table.numeric(performance_column)
+    rows = np.array([table.row_label(i) for i in range(len(table))])
+    return Pilots(p=p / sums[:, None], size=size, performance=perf, rows=rows, notes=notes)
+
+
+# --- the task ----------------------------------------------------------------------------------
+@attrs.frozen(kw_only=True)
+class SelectSourcesTask:
+    """projektor: fit the OT performance model at two pilot sizes, project it to a target size
+    and choose the mixture of data sources (Kang et al. 2023)."""
+
+    dataset: str = field(doc=(
+        "Dataset of pilot runs: a proportion column per source, the data size and the performance."))
+    sources: dict[str, str] = field(doc=(
+        "Source name -> file of its revealed samples (.npy or .csv, one sample per row), relative "
+        "to the spec: `{web: features/web.csv, code: features/code.npy}`."))
+    validation: str = field(doc="File of the validation samples (same features), relative to the spec.")
+    target_size: float = field(validator=positive, doc=(
+        "Data size N of the run to plan: the model is mapped to it linearly in ln N."))
+    source_columns: str = field(default="p_{}", doc=(
+        "Column of each source's proportion in the pilot table, `{}` standing for its name."))
+    size_column: str = field(default="N", doc="Column with each pilot run's data size.")
+    performance_column: str = field(default="loss", doc="Column with each pilot run's performance.")
+    goal: str = field(default="minimise", validator=one_of("minimise", "maximise"), doc=(
+        "`minimise` (a loss) or `maximise` (an accuracy, as in the paper)."))
+    pilot_sizes: tuple[float, ...] = field(factory=tuple, doc=(
+        "The two pilot sizes N1, N2 to fit (default: the two sizes of the table; runs at other "
+        "sizes are then held out and scored against the projection)."))
+    lower: dict[str, float] = field(factory=dict, doc="Minimum proportion per source (default 0).")
+    upper: dict[str, float] = field(factory=dict, doc="Maximum proportion per source (default 1).")
+    compare: dict[str, dict[str, float]] = field(factory=dict, doc=(
+        "Reference mixtures to predict beside the choice, `{even: {web: 0.5, code: 0.5}}`."))
+    eps: float = field(default=0.05, validator=positive, doc=(
+        "Entropic regularisation of the OT distance, relative to the largest squared distance."))
+    n_starts: int = field(default=16, validator=at_least(1), doc="Projected-gradient starts.")
+    steps: int = field(default=150, validator=at_least(1), doc="Iterations for every start.")
+
+    def check(self, spec, registry) -> List[tuple]:
+        out: List[tuple] = []
+        names = sorted(spec.datasets)
+        if self.dataset not in spec.datasets:
+            out.append((("dataset",), f"no dataset {self.dataset!r}{closest(self.dataset, names)}; "
+                        f"the spec defines {', '.join(names) or 'none'}"))
+        if not self.sources:
+            out.append((("sources",), "give at least one source: `{name: file of its samples}`"))
+        base = Path(spec.base_dir)
+        files: List[Tuple[tuple, str]] = [(("sources", s), f) for s, f in self.sources.items()]
+        for where, f in files + [(("validation",), self.validation)]:
+            if not (base / f).is_file():
+                out.append((where, f"no such file {f!r} (looked in {base.resolve()})"))
+        for which in ("lower", "upper"):
+            for s in getattr(self, which):
+                if s not in self.sources:
+                    out.append(((which, s), f"source {s!r}{closest(s, list(self.sources))} is not in "
+                                f"`sources` ({', '.join(self.sources)})"))
+        if self.pilot_sizes and (len(self.pilot_sizes) != 2
+                                 or len(set(self.pilot_sizes)) != 2
+                                 or min(self.pilot_sizes) <= 0):
+            out.append((("pilot_sizes",), f"expected two different sizes > 0, got "
+                        f"{list(self.pilot_sizes)}"))
+        return out
+
+    @staticmethod
+    def result_from_json(data, registry) -> SelectSourcesResult:
+        """For `scalinglaws report OUT`: the result rebuilt from its results.json entry."""
+        return SelectSourcesResult.from_json(data)
+
+    def _sizes(self, pilots: Pilots, source: str) -> Tuple[float, float]:
+        present = sorted(set(float(v) for v in pilots.size))
+        if self.pilot_sizes:
+            n1, n2 = sorted(float(v) for v in self.pilot_sizes)
+            for n in (n1, n2):
+                if n not in present:
+                    raise DataError(f"no pilot run at size {n:g} (`pilot_sizes`); the sizes in column "
+                                    f"{self.size_column!r} are {', '.join(f'{v:g}' for v in present)}",
+                                    source=source, column=self.size_column)
+            return n1, n2
+        if len(present) != 2:
+            raise DataError(f"projektor fits the model at two pilot sizes; column "
+                            f"{self.size_column!r} has {len(present)} ("
+                            f"{', '.join(f'{v:g}' for v in present)}); name the two with "
+                            "`pilot_sizes: [N1, N2]`", source=source, column=self.size_column)
+        return present[0], present[1]
+
+    def _bounds(self, which: str, default: float) -> np.ndarray:
+        values = getattr(self, which)
+        bad = [s for s in values if s not in self.sources]
+        if bad:
+            raise DataError(f"{which}: source {bad[0]!r}{closest(bad[0], list(self.sources))} is not "
+                            f"in `sources` ({', '.join(self.sources)})")
+        return np.array([float(values.get(s, default)) for s in self.sources])
+
+    def run(self, ctx, name: str) -> SelectSourcesResult:
+        from . import projektor as pj
+
+        names = list(self.sources)
+        table = ctx.table(self.dataset)
+        pilots = load_pilots(table, names, self.source_columns, self.size_column,
+                             self.performance_column)
+        n1, n2 = self._sizes(pilots, table.source)
+        feats = [load_features(ctx.base_dir, self.sources[s]) for s in names]
+        val = load_features(ctx.base_dir, self.validation)
+        for s, f in zip(names, feats):
+            if f.shape[1] != val.shape[1]:
+                raise DataError(f"source {s!r} has {f.shape[1]} features per sample but the "
+                                f"validation set ({self.validation}) has {val.shape[1]}",
+                                source=self.sources[s])
+        clouds = pj.make_clouds(feats, val)
+        eps = float(self.eps)
+        ot = np.asarray(pj.ot_distances(pilots.p, clouds, eps=eps).value)
+        fits = {}
+        for n in (n1, n2):
+            mask = pilots.size == n
+            fits[n] = pj.fit_coefficients(pilots.p[mask], ot[mask], pilots.performance[mask],
+                                          size=n)
+        theta = pj.interpolate(fits[n1].theta, fits[n2].theta, float(self.target_size), n1, n2)
+        lower, upper = self._bounds("lower", 0.0), self._bounds("upper", 1.0)
+        sel = pj.select(theta, clouds, lower=lower, upper=upper, maximise=self.goal == "maximise",
+                        n_starts=int(self.n_starts), steps=int(self.steps), seed=ctx.seed, eps=eps,
+                        names=names)
+        held = self._held_out(pilots, ot, fits, n1, n2)
+        comparisons = self._compare(theta, clouds, names, eps)
+        return SelectSourcesResult(
+            name=name, dataset=self.dataset, sources=tuple(names), goal=self.goal,
+            sizes=(n1, n2), target_size=float(self.target_size), eps=eps,
+            fits={n: _fit_summary(f, names) for n, f in fits.items()},
+            theta=_theta_dict(theta, names), proportions=np.asarray(sel.p),
+            predicted=float(sel.predicted), ot=float(sel.ot.value),
+            ot_gradient=np.asarray(sel.ot.calibrated), stationarity=float(sel.stationarity),
+            lower=lower, upper=upper, at_lower=np.asarray(sel.at_lower),
+            at_upper=np.asarray(sel.at_upper), n_starts=int(self.n_starts),
+            start_spread=float(np.ptp(np.asarray(sel.start_values))),
+            pilots={"p": pilots.p, "size": pilots.size, "performance": pilots.performance,
+                    "ot": ot, "fitted": _fitted(pilots, ot, fits, n1, n2)},
+            held_out=held, comparisons=comparisons,
+            notes=list(pilots.notes) + [f"{len(f)} revealed samples of {s}" for s, f in
+                                        zip(names, feats)] + [f"{len(val)} validation samples"])
+
+    def _held_out(self, pilots: Pilots, ot, fits, n1, n2) -> Optional[Dict[str, Any]]:
+        """Runs at sizes other than N1, N2: the projection's error on them."""
+        from . import projektor as pj
+
+        mask = (pilots.size != n1) & (pilots.size != n2)
+        if not mask.any():
+            return None
+        pred = np.array([float(pj.predict(pj.interpolate(fits[n1].theta, fits[n2].theta, n, n1, n2),
+                                          p, w))
+                         for p, w, n in zip(pilots.p[mask], ot[mask], pilots.size[mask])])
+        err = pred - pilots.performance[mask]
+        return {"n": int(mask.sum()), "sizes": sorted(set(float(v) for v in pilots.size[mask])),
+                "mae": float(np.mean(np.abs(err))), "max_abs_error": float(np.max(np.abs(err))),
+                "rows": [int(r) for r in pilots.rows[mask]], "predicted": pred,
+                "observed": pilots.performance[mask]}
+
+    def _compare(self, theta, clouds, names, eps) -> List[Dict[str, Any]]:
+        from . import projektor as pj
+
+        mixes = {"uniform": {s: 1.0 / len(names) for s in names}}
+        for label, mix in self.compare.items():
+            bad = [s for s in mix if s not in names]
+            if bad:
+                raise DataError(f"compare.{label}: source {bad[0]!r}{closest(bad[0], names)} is not "
+                                f"in `sources` ({', '.join(names)})")
+            mixes[label] = mix
+        out = []
+        for label, mix in mixes.items():
+            r = np.array([float(mix.get(s, 0.0)) for s in names])
+            if abs(r.sum() - 1.0) > ROW_SUM_TOLERANCE or np.any(r < 0):
+                raise DataError(f"compare.{label}: the proportions sum to {r.sum():.6g}; give a "
+                                "mixture summing to one")
+            r = r / r.sum()
+            w = float(pj.ot_distance(r, clouds, eps=eps).value)
+            out.append({"name": label, "proportions": dict(zip(names, r)), "ot": w,
+                        "predicted": float(pj.predict(theta, r, w))})
+        return out
+
+
+def _theta_dict(theta, names) -> Dict[str, Any]:
+    t = {k: np.asarray(v) for k, v in theta._asdict().items()}
+    return {"b2": dict(zip(names, t["b2"])), "b1": dict(zip(names, t["b1"])), "b0": float(t["b0"]),
+            "c2": dict(zip(names, t["c2"])), "c1": dict(zip(names, t["c1"])), "c0": float(t["c0"])}
+
+
+def _fit_summary(fit, names) -> Dict[str, Any]:
+    return {"coefficients": _theta_dict(fit.theta, names), "rmse": fit.rmse,
+            "max_abs_error": fit.max_abs_error, "condition": fit.condition, "n_runs": fit.n_runs}
+
+
+def _fitted(pilots: Pilots, ot, fits, n1, n2) -> np.ndarray:
+    from . import projektor as pj
+
+    out = np.full(len(pilots.size), np.nan)
+    for n in (n1, n2):
+        mask = pilots.size == n
+        out[mask] = np.asarray(pj.predict(fits[n].theta, pilots.p[mask], ot[mask]))
+    return out
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class SelectSourcesResult:
+    """The fitted per-size models, their projection and the chosen mixture."""
+
+    name: str
+    dataset: str
+    sources: tuple
+    goal: str
+    sizes: tuple
+    target_size: float
+    eps: float
+    fits: Dict[float, Dict[str, Any]]
+    theta: Dict[str, Any]
+    proportions: np.ndarray
+    predicted: float
+    ot: float
+    ot_gradient: np.ndarray
+    stationarity: float
+    lower: np.ndarray
+    upper: np.ndarray
+    at_lower: np.ndarray
+    at_upper: np.ndarray
+    n_starts: int
+    start_spread: float
+    pilots: Dict[str, np.ndarray]
+    held_out: Optional[Dict[str, Any]] = None
+    comparisons: List[Dict[str, Any]] = attrs.field(factory=list)
+    notes: List[str] = attrs.field(factory=list)
+    kind: str = KIND
+
+    def rows(self) -> List[Dict[str, Any]]:
+        out = []
+        labelled = [(f"N={n:g}", f["coefficients"]) for n, f in self.fits.items()]
+        for at, coef in labelled + [(f"N={self.target_size:g}", self.theta)]:
+            for key in ("b2", "b1", "c2", "c1"):
+                for s, v in coef[key].items():
+                    out.append({"task": self.name, "law": "ot_projection",
+                                "parameter": f"{key}[{s}]@{at}", "estimate": float(v)})
+        for s, v in zip(self.sources, self.proportions):
+            out.append({"task": self.name, "law": "selection", "parameter": f"p[{s}]",
+                        "estimate": float(v)})
+        return out
+
+    def to_json(self) -> Dict[str, Any]:
+        from .projektor import FORMULA, REFERENCE
+
+        return jsonable({
+            "name": self.name, "kind": self.kind, "dataset": self.dataset,
+            "law": "ot_projection", "formula": FORMULA, "reference": REFERENCE,
+            "sources": list(self.sources), "goal": self.goal, "pilot_sizes": list(self.sizes),
+            "target_size": self.target_size, "eps": self.eps,
+            "fits": {f"{n:g}": f for n, f in self.fits.items()},
+            "coefficients_at_target": self.theta,
+            "selection": {"proportions": dict(zip(self.sources, self.proportions)),
+                          "predicted": self.predicted, "ot": self.ot,
+                          "ot_gradient": dict(zip(self.sources, self.ot_gradient)),
+                          "stationarity": self.stationarity,
+                          "lower": dict(zip(self.sources, self.lower)),
+                          "upper": dict(zip(self.sources, self.upper)),
+                          "active_lower": [s for s, a in zip(self.sources, self.at_lower) if a],
+                          "active_upper": [s for s, a in zip(self.sources, self.at_upper) if a],
+                          "n_starts": self.n_starts, "start_spread": self.start_spread},
+            "held_out": self.held_out, "comparisons": self.comparisons, "notes": self.notes,
+            "pilots": self.pilots,
+        })
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> SelectSourcesResult:
+        """The inverse of :meth:`to_json` (what the report and the figure need)."""
+        names = tuple(data["sources"])
+        sel = data["selection"]
+        per = lambda d: np.array([float(d[s]) for s in names])  # noqa: E731
+        held = data.get("held_out")
+        if held:
+            held = {**held, "predicted": np.asarray(held["predicted"], dtype=float),
+                    "observed": np.asarray(held["observed"], dtype=float)}
+        return cls(
+            name=data["name"], dataset=data["dataset"], sources=names, goal=data["goal"],
+            sizes=tuple(float(v) for v in data["pilot_sizes"]),
+            target_size=float(data["target_size"]), eps=float(data["eps"]),
+            fits={float(n): f for n, f in data["fits"].items()},
+            theta=data["coefficients_at_target"], proportions=per(sel["proportions"]),
+            predicted=float(sel["predicted"]), ot=float(sel["ot"]),
+            ot_gradient=per(sel["ot_gradient"]), stationarity=float(sel["stationarity"]),
+            lower=per(sel["lower"]), upper=per(sel["upper"]),
+            at_lower=np.array([s in sel["active_lower"] for s in names]),
+            at_upper=np.array([s in sel["active_upper"] for s in names]),
+            n_starts=int(sel["n_starts"]), start_spread=float(sel["start_spread"]),
+            pilots={k: np.asarray(v, dtype=float) for k, v in data["pilots"].items()},
+            held_out=held, comparisons=data.get("comparisons", []), notes=data.get("notes", []))
+
+    def markdown(self, images=frozenset()) -> List[str]:
+        from .projektor import FORMULA, REFERENCE
+
+        n1, n2 = self.sizes
+        lines = [f"## Task `{self.name}`: projektor source selection from `{self.dataset}`", "",
+                 f"- Model: `{FORMULA}` ({REFERENCE})",
+                 f"- Pilot sizes N1 = {n1:g}, N2 = {n2:g}; target N = {self.target_size:g} "
+                 f"({'interpolation' if n1 <= self.target_size <= n2 else 'extrapolation'} in ln N); "
+                 f"goal: {self.goal}; OT: entropic, eps = {self.eps:g} x max cost"]
+        for note in self.notes:
+            lines.append(f"- Data: {note}")
+        lines += ["", "| pilot size | runs | rmse | max abs error | condition |", "|---|---|---|---|---|"]
+        for n, f in self.fits.items():
+            lines.append(f"| {n:g} | {f['n_runs']} | {f['rmse']:.3g} | {f['max_abs_error']:.3g} | "
+                         f"{f['condition']:.3g} |")
+        if self.held_out:
+            h = self.held_out
+            lines += ["", f"Held-out runs ({h['n']} at N = "
+                      f"{', '.join(f'{v:g}' for v in h['sizes'])}): projected from N1, N2 with "
+                      f"mean absolute error {h['mae']:.4g} (max {h['max_abs_error']:.4g})."]
+        image = f"projektor_{self.name}.png"
+        lines += ["", f"### Chosen mixture at N = {self.target_size:g}", "",
+                  f"Predicted performance **{self.predicted:.5g}** (OT distance {self.ot:.4g}); "
+                  f"{self.n_starts} starts (spread of their values {self.start_spread:.2g}); "
+                  f"first-order violation {self.stationarity:.2g}."]
+        if image in images:
+            lines += ["", f"![projektor]({image})"]
+        lines += ["", "| source | proportion | bounds | active | calibrated OT gradient |",
+                  "|---|---|---|---|---|"]
+        for j, s in enumerate(self.sources):
+            active = "lower" if self.at_lower[j] else ("upper" if self.at_upper[j] else "")
+            lines.append(f"| {s} | {self.proportions[j]:.4f} | [{self.lower[j]:.3g}, "
+                         f"{self.upper[j]:.3g}] | {active} | {self.ot_gradient[j]:.3g} |")
+        lines += ["", "Calibrated OT gradient: dOT/dp_i centred over sources (negative: more of "
+                  "the source brings the mixture closer to the validation set).", "",
+                  "| mixture | predicted | OT distance |", "|---|---|---|",
+                  f"| chosen | {self.predicted:.5g} | {self.ot:.4g} |"]
+        for c in self.comparisons:
+            lines.append(f"| {c['name']} | {c['predicted']:.5g} | {c['ot']:.4g} |")
+        return lines + [""]
+
+    def figures(self) -> Dict[str, Any]:
+        """``projektor_<task>.png``: fitted against observed pilot performance; chosen mixture."""
+        from ..report.plots import _pyplot
+
+        plt = _pyplot()
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
+        obs, fit, size = (self.pilots[k] for k in ("performance", "fitted", "size"))
+        for k, n in enumerate(self.sizes):
+            m = size == n
+            ax1.scatter(obs[m], fit[m], s=14, color=f"C{k}", label=f"N = {n:g} (fitted)")
+        if self.held_out:
+            h = self.held_out
+            ax1.scatter(h["observed"], h["predicted"], s=18, marker="x", color="C3",
+                        label="held out (projected)")
+        lo, hi = float(np.nanmin(obs)), float(np.nanmax(obs))
+        ax1.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+        ax1.set_xlabel("observed")
+        ax1.set_ylabel("model")
+        ax1.legend(fontsize=7)
+        x = np.arange(len(self.sources))
+        ax2.bar(x, self.proportions, color="C0")
+        ax2.set_xticks(x)
+        ax2.set_xticklabels(self.sources, rotation=30, ha="right", fontsize=8)
+        ax2.set_ylabel("proportion")
+        ax2.set_title(f"N = {self.target_size:g}: predicted {self.predicted:.4g}", fontsize=10)
+        fig.tight_layout()
+        return {f"projektor_{self.name}.png": fig}
