@@ -14,8 +14,9 @@ Returns the transport cost <P, C>, the dual potentials and the plan. The potenti
 of the OT cost with respect to the source weights a (up to an additive constant): projektor (Kang et
 al. 2023) uses it to move a mixture's weights toward the validation distribution.
 
-Pure, fixed iteration counts: jit and vmap over pairs of clouds. (The projektor performance model
-on top of it, with its log-N interpolation between two pilot sizes, is not built yet.)
+Pure, fixed iteration counts: jit and vmap over pairs of clouds. The projektor performance model
+built on it (OT distances, calibrated gradients, log-N mapping between two pilot sizes) is in
+:mod:`.projektor`.
 """
 
 from __future__ import annotations
