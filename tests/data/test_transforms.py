@@ -87,3 +87,16 @@ def test_spec_end_to_end(write_spec, tmp_path):
     """)
     result = sl.run(load_spec(path), out=False)
     assert result.tasks[0].fit.n_points == 5
+
+
+def test_where_compares_text_columns_with_quoted_values():
+    runs = sl.Table.from_rows([{"domain": "Github", "loss": 1.0}, {"domain": "Pile-CC", "loss": 3.0},
+                               {"domain": "Github", "loss": 2.0}])
+    out = prepare_table(runs, ds(where=("domain == 'Github' and loss > 1.5",)))
+    np.testing.assert_allclose(out["loss"], [2.0])
+    np.testing.assert_allclose(prepare_table(runs, ds(where=("'Github' != domain",)))["loss"], [3.0])
+    with pytest.raises(DataError, match="holds numbers; compare it without quotes"):
+        prepare_table(runs, ds(where=("loss == '1'",)))
+    for bad in ("domain < 'x'", "'a' == 'b'", "domain == 'a' == domain"):
+        with pytest.raises(sl.ScalingLawsError, match="compared with one column by == or !="):
+            prepare_table(runs, ds(where=(bad,)))

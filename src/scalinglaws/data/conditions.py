@@ -2,7 +2,8 @@
 
 A condition is one or more comparisons joined by ``and``; each side of a comparison is a formula
 of the law grammar (:mod:`scalinglaws.laws.formula`), and comparisons may chain
-(``1e8 <= N < 1e10``). The text is only parsed (``ast.parse`` builds a tree, nothing runs); each
+(``1e8 <= N < 1e10``). A text column is compared with a quoted value by ``==`` or ``!=``
+(``domain == 'Github'``). The text is only parsed (``ast.parse`` builds a tree, nothing runs); each
 side is re-read by the formula parser from its own slice of the text, so an error points at the
 token in the whole condition.
 """
@@ -22,13 +23,23 @@ _COMPARISONS = {ast.Lt: ("<", operator.lt), ast.LtE: ("<=", operator.le), ast.Gt
                 ast.GtE: (">=", operator.ge), ast.Eq: ("==", operator.eq), ast.NotEq: ("!=", operator.ne)}
 
 
+class TextTest(NamedTuple):
+    """``column == 'value'`` (or ``!=``) on a text column."""
+
+    column: str
+    op: Callable
+    value: str
+
+
 class Condition(NamedTuple):
     text: str
     sides: Tuple[Tuple[Formula, ...], ...]  # per comparison chain: its operands
     ops: Tuple[Tuple[Callable, ...], ...]
+    text_tests: Tuple[TextTest, ...] = ()
 
     @property
     def names(self) -> List[str]:
+        """Columns compared as numbers."""
         seen: dict = {}
         for chain in self.sides:
             for f in chain:
@@ -36,14 +47,24 @@ class Condition(NamedTuple):
                     seen.setdefault(n, None)
         return list(seen)
 
-    def mask(self, columns) -> np.ndarray:
-        """Boolean mask over rows; ``columns`` maps each name to a float array."""
+    @property
+    def text_names(self) -> List[str]:
+        """Columns compared as text."""
+        return list(dict.fromkeys(t.column for t in self.text_tests))
+
+    def mask(self, columns, text_columns=None) -> np.ndarray:
+        """Boolean mask over rows; ``columns`` maps each of :attr:`names` to a float array and
+        ``text_columns`` each of :attr:`text_names` to an array of cells."""
         out = None
         for chain, ops in zip(self.sides, self.ops):
             values = [f.compile(np)(columns) for f in chain]
             for op, a, b in zip(ops, values, values[1:]):
                 m = np.asarray(op(a, b), dtype=bool)
                 out = m if out is None else out & m
+        for t in self.text_tests:
+            cells = np.array([str(v) for v in (text_columns or {})[t.column]], dtype=object)
+            m = np.asarray(t.op(cells, t.value), dtype=bool)
+            out = m if out is None else out & m
         assert out is not None  # a condition holds at least one comparison
         return out
 
@@ -77,8 +98,12 @@ def parse_condition(text: str) -> Condition:
         raise ExpressionError(f"not a condition: {exc.msg}", text=text,
                               offset=max(0, (exc.offset or 1) - 1)) from None
     parts = tree.values if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And) else [tree]
-    sides, ops = [], []
+    sides, ops, text_tests = [], [], []
     for part in parts:
+        test = _text_test(text, part)
+        if test is not None:
+            text_tests.append(test)
+            continue
         if not isinstance(part, ast.Compare):
             raise ExpressionError("expected a comparison such as `loss < 10` (several are joined "
                                   "with `and`)", text=text, offset=_offset(text, part))
@@ -90,4 +115,23 @@ def parse_condition(text: str) -> Condition:
             chain_ops.append(_COMPARISONS[type(op)][1])
         sides.append(tuple(_side(text, n) for n in [part.left, *part.comparators]))
         ops.append(tuple(chain_ops))
-    return Condition(text=text, sides=tuple(sides), ops=tuple(ops))
+    return Condition(text=text, sides=tuple(sides), ops=tuple(ops), text_tests=tuple(text_tests))
+
+
+def _text_test(text: str, part: ast.expr):
+    """``name == 'value'`` / ``'value' != name`` as a :class:`TextTest`; None when ``part``
+    holds no quoted value; an error for a quoted value anywhere else."""
+    if not isinstance(part, ast.Compare):
+        return None
+    operands = [part.left, *part.comparators]
+    quoted = [n for n in operands if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    if not quoted:
+        return None
+    ok = (len(part.ops) == 1 and type(part.ops[0]) in (ast.Eq, ast.NotEq)
+          and len(quoted) == 1 and any(isinstance(n, ast.Name) for n in operands))
+    if not ok:
+        raise ExpressionError("a quoted value is compared with one column by == or !=, e.g. "
+                              "`domain == 'Github'`", text=text, offset=_offset(text, quoted[0]))
+    name = next(n for n in operands if isinstance(n, ast.Name))
+    return TextTest(column=name.id, op=_COMPARISONS[type(part.ops[0])][1],
+                    value=quoted[0].value)

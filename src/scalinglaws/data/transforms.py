@@ -82,8 +82,15 @@ def derive(table: Table, name: str, text: str) -> Table:
 
 def keep_where(table: Table, text: str) -> Table:
     condition = parse_condition(text)
+    cells = {}
+    for name in condition.text_names:
+        column = table[name]
+        if column.dtype != object:
+            raise DataError(f"where {text!r}: column {name!r} holds numbers; compare it without "
+                            f"quotes (e.g. `{name} == 3`)", source=table.source, column=name)
+        cells[name] = column
     with np.errstate(all="ignore"):
-        mask = condition.mask(_values(table, condition.names, f" (used by where: {text})"))
+        mask = condition.mask(_values(table, condition.names, f" (used by where: {text})"), cells)
     return table.take(np.flatnonzero(np.broadcast_to(mask, (len(table),))),
                       note=f"where {text}: kept {int(np.sum(mask))} of {len(table)} rows")
 

@@ -131,7 +131,8 @@ class DatasetSpec:
         "`{D: \"C / (6 * N)\", N: \"N_billions * 1e9\"}` (the law formula grammar)."))
     where: tuple[str, ...] = field(factory=tuple, doc=(
         "Keep the rows meeting every condition: `\"loss < 10 and N >= 1e8\"` (comparisons of "
-        "formulas joined by `and`); a list means all of them."))
+        "formulas joined by `and`; a text column against a quoted value with == or !=, "
+        "`domain == 'Github'`); a list means all of them."))
     exclude_largest: dict[str, int] = field(factory=dict, doc=(
         "Drop the k rows with the largest values of a column: `{loss: 5}` (Besiroglu et al. "
         "2024 drop the 5 highest losses)."))
