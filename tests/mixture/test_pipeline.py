@@ -184,3 +184,22 @@ def test_mixinglaws_spec_held_out_error():
     assert pipe.to_json()["errors"]["held_out"]["Github"]["n"] == 1
     assert any(line.startswith("| **pipeline, held-out mixture** | Github") for line in
                pipe.markdown())
+
+
+def test_report_replays_from_results_json():
+    """`scalinglaws report OUT` redraws the pipeline's report section and figure from the JSON."""
+    import json
+
+    from scalinglaws.mixture.pipeline import run_pipeline
+    from scalinglaws.mixture.pipeline_task import MixturePipelineResult
+
+    c = curves()
+    t = task(leave_one_out=True)
+    main, loo = run_pipeline(c, t.config(), t.held_out_indices(c), True)
+    result = MixturePipelineResult(name="p", datasets=("runs",), task=t, curves=c, main=main,
+                                   loo=loo, notes=["n"])
+    data = json.loads(json.dumps(result.to_json()))
+    replayed = MixturePipelineResult.from_json(data)
+    assert replayed.markdown({"pipeline_p.png"}) == result.markdown({"pipeline_p.png"})
+    assert json.loads(json.dumps(replayed.summary())) == data["errors"]
+    assert list(replayed.figures()) == ["pipeline_p.png"]

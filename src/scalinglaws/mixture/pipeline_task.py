@@ -98,6 +98,11 @@ class MixturePipelineTask:
                               fit_sizes_max=self.fit_sizes_max, step_shared=tuple(self.step_shared),
                               size_shared=tuple(self.size_shared), size_fixed=dict(self.size_fixed))
 
+    @staticmethod
+    def result_from_json(data, registry) -> MixturePipelineResult:
+        """For `scalinglaws report OUT`: the result rebuilt from its results.json entry."""
+        return MixturePipelineResult.from_json(data)
+
     def run(self, ctx, name: str) -> MixturePipelineResult:
         from .pipeline import run_pipeline
 
@@ -263,7 +268,28 @@ class MixturePipelineResult:
             "fold": self._fold_json(m),
             "leave_one_out": [self._fold_json(f) for f in self.loo],
             "errors": self.summary(),
+            # What `scalinglaws report` needs to redraw the report and the figure.
+            "replay": {"task": attrs.asdict(t), "mixture_proportions": c.mixtures,
+                       "losses": c.losses, "folds": [_fold_state(f) for f in [m, *self.loo]]},
         })
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> MixturePipelineResult:
+        """The inverse of :meth:`to_json`, for re-rendering the report and the figure."""
+        from .pipeline import Curves
+
+        replay = data["replay"]
+        options = {k: tuple(v) if isinstance(v, list) and k != "held_out" else v
+                   for k, v in replay["task"].items()}
+        options["held_out"] = tuple(options.get("held_out") or ())
+        curves = Curves(sizes=_floats(data["sizes"]),
+                        mixtures=_floats(replay["mixture_proportions"]),
+                        sources=tuple(data["sources"]), domains=tuple(data["domains"]),
+                        steps=_floats(data["steps"]), losses=_floats(replay["losses"]))
+        folds = [_fold_from_state(f) for f in replay["folds"]]
+        return cls(name=data["name"], datasets=tuple(data["datasets"]),
+                   task=MixturePipelineTask(**options), curves=curves, main=folds[0],
+                   loo=folds[1:], notes=list(data.get("notes", [])))
 
     def rows(self) -> List[Dict[str, Any]]:
         """params.csv: the size and mixing laws of the main fold, and every step-law curve."""
@@ -389,3 +415,44 @@ def pipeline_figure(result: MixturePipelineResult):
         ax.legend(fontsize=7, title=f"{'/'.join(c.sources)}", title_fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def _floats(value) -> np.ndarray:
+    """JSON lists (None for NaN) back to float64 arrays."""
+    return np.array(value, dtype=np.float64)
+
+
+class _StoredMixing:
+    """The mixing law of a replayed fold: its published-form parameters, no predictions."""
+
+    def __init__(self, params, diagnostics):
+        self._params, self.diagnostics = params, diagnostics
+
+    def paper_params(self):
+        return self._params
+
+
+def _fold_state(f) -> Dict[str, Any]:
+    return {"train": list(f.train), "test": list(f.test),
+            "step": {"sizes": f.step.sizes, "params": f.step.params,
+                     "predicted": f.step.predicted, "actual": f.step.actual,
+                     "n_points": f.step.n_points},
+            "size": {"params": f.size.params, "predicted": f.size.predicted,
+                     "skipped": f.size.skipped},
+            "mixing": {"params": f.mixing.paper_params(), "diagnostics": f.mixing.diagnostics},
+            "predicted": f.predicted, "actual": f.actual, "mixing_only": f.mixing_only}
+
+
+def _fold_from_state(d: Dict[str, Any]):
+    from .pipeline import Fold, SizeStage, StepStage
+
+    st, sz = d["step"], d["size"]
+    return Fold(train=tuple(d["train"]), test=tuple(d["test"]),
+                step=StepStage(sizes=_floats(st["sizes"]), params=st["params"],
+                               predicted=_floats(st["predicted"]), actual=_floats(st["actual"]),
+                               n_points=int(st["n_points"])),
+                size=SizeStage(params=sz["params"], predicted=_floats(sz["predicted"]),
+                               skipped=bool(sz["skipped"])),
+                mixing=_StoredMixing(d["mixing"]["params"], d["mixing"]["diagnostics"]),
+                predicted=_floats(d["predicted"]), actual=_floats(d["actual"]),
+                mixing_only=None if d["mixing_only"] is None else _floats(d["mixing_only"]))
