@@ -1,8 +1,9 @@
 """scalinglaws: fit, compare and act on neural scaling laws.
 
 The public surface is small: :func:`load_spec`, :func:`run`, :func:`fit`, :func:`get_law`,
-:class:`Table`, :class:`FitResult` and :class:`MultiStart` (the default estimator). Names are
-imported on first use so that the command line starts without loading JAX.
+:class:`Table`, :class:`FitResult` and :class:`MultiStart` (the default estimator), and for data
+mixtures :func:`fit_mixture` and :func:`optimise_mixture`. Names are imported on first use so that
+the command line starts without loading JAX.
 """
 
 from importlib import import_module
@@ -24,6 +25,8 @@ _EXPORTS = {
     "SpecError": "scalinglaws.errors",
     "DataError": "scalinglaws.errors",
     "FitError": "scalinglaws.errors",
+    "fit_mixture": "scalinglaws.mixture.laws",
+    "optimise_mixture": "scalinglaws.mixture.optimise",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -99,3 +99,70 @@ def test_unknown_domain_in_target_is_named(runs_csv, write_spec):
                                                         "{web: 0.5, cod: 1}"))
     with pytest.raises(ScalingLawsError, match="domain 'cod' \\(did you mean 'code'\\?\\)"):
         sl.run(spec, out=False)
+
+
+ACQUIRE = """
+version: 1
+seed: 0
+datasets:
+  runs: {{source: csv, path: {csv}}}
+tasks:
+  - name: buy
+    kind: optimise_mixture
+    dataset: runs
+    target: {{expression: "logsumexp(loss_web, loss_code) + 0.5 * math"}}
+    budget: 1.0e+10
+    unique_tokens: {{books: 5.0e+8}}
+    cost_per_token: {{code: 2.0e-9, books: 1.0e-9, math: 3.0e-9}}
+    spend: 4
+    n_starts: 64
+    frontier: {{budgets: [1.0e+9, 1.0e+10, 1.0e+11]}}
+    evaluate:
+      same: {{dataset: runs}}
+"""
+
+
+def test_spend_limit_formula_target_and_frontier_from_a_spec(runs_csv, write_spec, tmp_path):
+    out = tmp_path / "out"
+    sl.run(write_spec(ACQUIRE.format(csv=runs_csv)), out=out)
+    (buy,) = json.loads((out / "results.json").read_text())["tasks"]
+    opt = buy["optimum"]
+    assert opt["target_expression"] == "logsumexp(loss_web, loss_code) + 0.5 * math"
+    spending = opt["spending"]
+    assert spending["limit"] == 4 and spending["spent"] <= 4 * (1 + 1e-12)
+    assert spending["binds"] and spending["value_of_money"] > 0
+    assert opt["kkt_violation"] < 1e-8
+    assert [row["budget"] for row in buy["frontier"]] == [1e9, 1e10, 1e11]
+    assert buy["frontier"][1]["objective"] == pytest.approx(opt["objective"], rel=1e-9)
+    report = (out / "report.md").read_text()
+    assert "Spending: 4 of 4 (binding" in report and "#### Frontier" in report
+    for name in ("mixture_buy.png", "mixture_buy_surface.png", "mixture_buy_frontier.png",
+                 "mixture_fit_buy.png"):
+        assert (out / name).stat().st_size > 1000, name
+
+
+def test_spec_errors_of_the_new_keys_name_the_key_and_token(runs_csv, write_spec):
+    spec = ACQUIRE.format(csv=runs_csv)
+    with pytest.raises(SpecError) as err:
+        sl.load_spec(write_spec(spec.replace("logsumexp(loss_web, loss_code)",
+                                             "logsumexp(loss_web, loss_code) ^ 2")))
+    assert "tasks[0].target.expression" in str(err.value) and "write powers as **" in str(err.value)
+    with pytest.raises(SpecError, match=r"tasks\[0\]\.spend: a spending limit needs both"):
+        sl.load_spec(write_spec(spec.replace("    spend: 4\n", "")))
+    with pytest.raises(SpecError, match=r"tasks\[0\]\.frontier: give either `budgets` or"):
+        sl.load_spec(write_spec(spec.replace("{budgets: [1.0e+9, 1.0e+10, 1.0e+11]}",
+                                             "{budgets: [1.0e+9], low: 1.0e+9}")))
+    with pytest.raises(SpecError, match=r"tasks\[0\]\.target: the weight of domain 'web' must be"):
+        sl.load_spec(write_spec(spec.replace(
+            '{expression: "logsumexp(loss_web, loss_code) + 0.5 * math"}', "{web: -1}")))
+
+
+def test_unknown_name_in_target_formula_and_unaffordable_spend(runs_csv, write_spec):
+    spec = ACQUIRE.format(csv=runs_csv)
+    with pytest.raises(ScalingLawsError, match=r"target\.expression: 'loss_wbe' is not a validation "
+                       r"domain \(did you mean 'loss_web'\?\)"):
+        sl.run(write_spec(spec.replace("logsumexp(loss_web", "logsumexp(loss_wbe")), out=False)
+    with pytest.raises(ScalingLawsError, match=r"cheapest mixture within the bounds costs 12 .*"
+                       r"spend = 1"):
+        sl.run(write_spec(spec.replace("    spend: 4\n", "    spend: 1\n    lower: {math: 0.4}\n")),
+               out=False)

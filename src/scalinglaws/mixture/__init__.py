@@ -1,11 +1,13 @@
 """Data mixtures: mixing laws (loss per domain against proportions), the capped-simplex
 optimiser that chooses a mixture, and entropic optimal transport.
 
-* :mod:`.simplex`: exact projection onto {sum r = 1, l <= r <= u} and feasibility checks;
+* :mod:`.simplex`: exact projection onto {sum r = 1, l <= r <= u} (and with a spending limit
+  c . r <= s) and feasibility checks;
 * :mod:`.laws`: ``mixing_exp`` (Ye et al. 2024), its repetition-aware variant (Muennighoff's
   effective data) and an exp-activation surrogate, fitted per domain, with a joint bootstrap;
 * :mod:`.optimise`: :func:`optimise_mixture`, projected gradient over many starts, polished, with
-  KKT multipliers and bootstrap intervals;
+  KKT multipliers and bootstrap intervals; targets as weights, functions or formulas; a spending
+  limit on per-token costs; :func:`mixture_frontier`, the optimum against the token budget;
 * :mod:`.sinkhorn`: log-domain Sinkhorn (OT cost and dual potentials);
 * :mod:`.tasks`: the ``fit_mixture`` and ``optimise_mixture`` tasks.
 
@@ -17,10 +19,13 @@ from typing import Any
 
 _EXPORTS = {
     "MIXING_EXP": ".laws", "MIXING_MLP": ".laws", "FittedMixture": ".laws", "MixtureLaw": ".laws",
-    "fit_mixing_exp": ".laws", "fit_mixing_mlp": ".laws", "repetition_law": ".laws",
-    "effective_proportions": ".laws",
+    "fit_mixing_exp": ".laws", "fit_mixing_mlp": ".laws", "fit_mixture": ".laws",
+    "repetition_law": ".laws", "effective_proportions": ".laws",
     "MixtureOptimum": ".optimise", "optimise_mixture": ".optimise",
-    "InfeasibleMixture": ".simplex", "check_feasible": ".simplex", "project": ".simplex",
+    "MixtureFrontier": ".optimise", "mixture_frontier": ".optimise",
+    "target_function": ".optimise",
+    "InfeasibleMixture": ".simplex", "check_feasible": ".simplex", "check_spend": ".simplex",
+    "project": ".simplex", "project_spend": ".simplex",
     "sinkhorn": ".sinkhorn", "sinkhorn_cost": ".sinkhorn",
 }
 

@@ -371,3 +371,25 @@ def fit_mixing_mlp(r, losses, *, sources: Sequence[str], domains: Sequence[str],
                                     "learning_rate": learning_rate, "loss": loss.kind,
                                     "delta": loss.delta, "space": "log",
                                     "n_bootstrap": n_bootstrap, "seed": seed})
+
+
+def fit_mixture(r, losses, *, sources: Sequence[str], domains: Sequence[str],
+                law: str = "mixing_exp", n_bootstrap: int = 0, seed: int = 0,
+                **options: Any) -> FittedMixture:
+    """Fit a mixture law by name to proxy runs: ``r`` (n, S) proportions, ``losses`` (n, D).
+
+    ``law`` is ``"mixing_exp"`` (Ye et al. 2024, :func:`fit_mixing_exp`) or ``"mixing_mlp"`` (the
+    exp-activation surrogate, :func:`fit_mixing_mlp`, started from the ``mixing_exp`` fit;
+    ``options`` take its ``hidden``, ``steps``, ``learning_rate``). The result feeds
+    :func:`.optimise.optimise_mixture` directly: ``optimise_mixture(fit, weights=...)``.
+    """
+    common: Dict[str, Any] = dict(sources=sources, domains=domains, n_bootstrap=n_bootstrap,
+                                  seed=seed)
+    if law == "mixing_exp":
+        return fit_mixing_exp(r, losses, **common, **options)
+    if law == "mixing_mlp":
+        loss = options.pop("loss", core.Loss("squared"))
+        base = fit_mixing_exp(r, losses, sources=sources, domains=domains, loss=loss)
+        return fit_mixing_mlp(r, losses, base=base, loss=loss, **common, **options)
+    raise ValueError(f"unknown mixture law {law!r}; use 'mixing_exp' or 'mixing_mlp' (the "
+                     "repetition-aware law needs repetition_law(...) and fit_mixing_exp)")

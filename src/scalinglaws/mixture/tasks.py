@@ -145,7 +145,10 @@ class FitMixtureTask:
         return fit_mixing_mlp(runs.r, runs.losses, hidden=int(self.hidden), steps=int(self.steps),
                               learning_rate=float(self.learning_rate), base=base, **common)
 
-    def score(self, ctx, fitted) -> Dict[str, Dict[str, Dict[str, float]]]:
+    def score(self, ctx, fitted, points: Optional[Dict[str, Any]] = None
+              ) -> Dict[str, Dict[str, Dict[str, float]]]:
+        """Spearman's rho and MAE per held-out set and domain; ``points``, when given, receives
+        each set's (predicted, observed) losses for the figure."""
         out = {}
         for label, ev in self.evaluate.items():
             runs = self.load(ctx, ev.dataset, ev.loss_dataset, ev.join_on, sources=fitted.sources,
@@ -157,6 +160,8 @@ class FitMixtureTask:
                 pred = fitted.predict(runs.r)
             else:
                 pred = np.vstack([fitted.predict(r[None], [t]) for r, t in zip(runs.r, ctxs)])
+            if points is not None:
+                points[label] = (pred, runs.losses)
             out[label] = {d: {"spearman": spearman(pred[:, i], runs.losses[:, i]),
                               "mae": float(np.mean(np.abs(pred[:, i] - runs.losses[:, i]))),
                               "n": int(len(runs.r))}
@@ -172,8 +177,18 @@ class FitMixtureTask:
                 raise DataError("bootstrap_domains: " + "; ".join(bad))
             boot = [runs.domains.index(d) for d in self.bootstrap_domains]
         fitted = self.fit(runs, ctx.seed, boot)
+        return self.result(ctx, name, runs, fitted)
+
+    def result(self, ctx, name: str, runs: MixtureRuns, fitted) -> MixtureFitResult:
+        """The fit's result, with the points of its predicted-against-observed figure."""
+        points: Dict[str, Any] = {}
+        evaluation = self.score(ctx, fitted, points)
+        context = runs.budget if fitted.law.name == "mixing_exp_repetition" else None
+        train = (fitted.predict(runs.r) if context is None else
+                 np.vstack([fitted.predict(r[None], [t]) for r, t in zip(runs.r, context)]))
         return MixtureFitResult(name=name, dataset=self.dataset, fitted=fitted, n_runs=len(runs.r),
-                                evaluation=self.score(ctx, fitted), notes=list(runs.notes))
+                                evaluation=evaluation, notes=list(runs.notes),
+                                points={"training runs": (train, runs.losses), **points})
 
 
 def _fmt(v, digits=4) -> str:
@@ -190,6 +205,8 @@ class MixtureFitResult:
     n_runs: int
     evaluation: Dict[str, Dict[str, Dict[str, float]]] = attrs.field(factory=dict)
     notes: List[str] = attrs.field(factory=list)
+    # (predicted, observed) losses (n, D) of the training runs and of each held-out set
+    points: Dict[str, Any] = attrs.field(factory=dict)
     kind: str = "mixture_fit"
 
     def rows(self) -> List[Dict[str, Any]]:
@@ -238,28 +255,96 @@ class MixtureFitResult:
             cells += [_fmt(self.evaluation[lb][d]["spearman"]) for lb in ranked]
             cells += [_fmt(self.evaluation[lb][d]["mae"], 3) for lb in labels]
             lines.append("| " + " | ".join(cells) + " |")
+        image = f"mixture_fit_{self.name}.png"
+        if image in images:
+            lines += ["", f"![predicted against observed loss]({image})"]
         return lines + [""]
 
     def figures(self) -> Dict[str, Any]:
-        """Observed against predicted loss on each held-out set (one panel per set)."""
-        return {}
+        """``mixture_fit_<task>.png``: predicted against observed loss, one panel per domain,
+        training runs and held-out sets marked apart."""
+        if not self.points:
+            return {}
+        from .plots import fit_figure
+
+        return {f"mixture_fit_{self.name}.png": fit_figure(self)}
+
+
+def _target_value(_inst, attribute, value) -> None:
+    """`target:` is {domain: weight >= 0, ...} or {expression: "<formula>"}."""
+    if "expression" in value:
+        if len(value) != 1 or not isinstance(value["expression"], str):
+            raise ValueError("expected {expression: \"<formula over the domains>\"} alone, or "
+                             f"{{domain: weight, ...}}; got {value!r}")
+        return
+    for k, v in value.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
+            raise ValueError(f"the weight of domain {k!r} must be a number >= 0, got {v!r} "
+                             "(or write the target as {expression: \"...\"})")
+
+
+@attrs.frozen(kw_only=True)
+class Frontier:
+    """Token budgets at which to re-solve the optimum: a list, or a log-spaced range."""
+
+    budgets: tuple[float, ...] = field(factory=tuple, doc=(
+        "Token budgets T, e.g. [1.0e+10, 1.0e+11]; or give `low`, `high` and `points`."))
+    low: Optional[float] = field(default=None, doc="Smallest budget of a log-spaced range.")
+    high: Optional[float] = field(default=None, doc="Largest budget of a log-spaced range.")
+    points: int = field(default=9, validator=at_least(2), doc="Budgets in the log-spaced range.")
+    n_starts: int = field(default=32, validator=at_least(1), doc=(
+        "Starts per budget (all budgets are solved in one vmapped call)."))
+
+    def problems(self) -> List[tuple]:
+        out: List[tuple] = []
+        ranged = self.low is not None or self.high is not None
+        if self.budgets and ranged:
+            out.append(((), "give either `budgets` or `low`/`high`/`points`, not both"))
+        elif not self.budgets and not (self.low is not None and self.high is not None):
+            out.append(((), "give `budgets: [1.0e+10, ...]` or a range `low`, `high` (and "
+                        "`points`)"))
+        for key, v in (("low", self.low), ("high", self.high)):
+            if v is not None and not v > 0:
+                out.append(((key,), f"expected a number > 0, got {v!r}"))
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            out.append(((), f"`low` ({self.low:g}) must be below `high` ({self.high:g})"))
+        for i, v in enumerate(self.budgets):
+            if not v > 0:
+                out.append((("budgets", i), f"expected a number > 0, got {v!r}"))
+        return out
+
+    def values(self) -> np.ndarray:
+        if self.budgets:
+            return np.sort(np.asarray(self.budgets, dtype=np.float64))
+        return np.geomspace(float(self.low), float(self.high), int(self.points))  # type: ignore
 
 
 @attrs.frozen(kw_only=True)
 class OptimiseMixtureTask(FitMixtureTask):
     """Fit a mixture law, then choose the mixture minimising the predicted target loss."""
 
-    target: dict[str, float] = field(factory=dict, doc=(
-        "Weights over validation domains of the loss to minimise, `{pile_cc: 1}`; equal weights "
-        "over all domains when empty."))
+    target: dict[str, Any] = field(factory=dict, validator=_target_value, doc=(
+        "The loss to minimise: weights over validation domains, `{pile_cc: 1}` (equal weights "
+        "over all domains when empty), or a formula of the domains' losses, `{expression: "
+        "\"max(loss_code, loss_web) + 0.5 * loss_math\"}` (names: domains or their loss columns; "
+        "the functions of `law: {expression: ...}`)."))
     lower: dict[str, float] = field(factory=dict, doc="Minimum proportion per source (default 0).")
     upper: dict[str, float] = field(factory=dict, doc="Maximum proportion per source (default 1).")
     budget: Optional[float] = field(default=None, doc=(
         "Token budget T of the target run; with `unique_tokens`, caps u_j = max_epochs U_j / T."))
     max_epochs: float = field(default=4.0, validator=positive, doc=(
         "Maximum epochs over each source's unique tokens (RegMix: 15)."))
-    costs: dict[str, float] = field(factory=dict, doc=(
-        "Cost per source, in loss units per unit of proportion, added to the objective."))
+    penalty: dict[str, float] = field(factory=dict, doc=(
+        "Per source, loss units per unit of proportion added to the objective (a soft price; "
+        "for a hard spending limit use `cost_per_token` and `spend`)."))
+    cost_per_token: dict[str, float] = field(factory=dict, doc=(
+        "Money per training token drawn from each source (0 for unlisted sources); with `spend`, "
+        "sum_j cost_per_token_j r_j T <= spend."))
+    spend: Optional[float] = field(default=None, doc=(
+        "Spending limit, in the money of `cost_per_token` (needs `budget`)."))
+    frontier: Optional[Frontier] = field(default=None, doc=(
+        "Re-solve the optimum at several token budgets: `{budgets: [...]}` or `{low, high, "
+        "points}`; reported as a table and the figure mixture_<task>_frontier.png."))
     n_starts: int = field(default=256, validator=at_least(1), doc=(
         "Projected-gradient starts (Dirichlet draws)."))
     starts_per_draw: int = field(default=4, validator=at_least(1), doc=(
@@ -269,42 +354,105 @@ class OptimiseMixtureTask(FitMixtureTask):
         "predicted loss is given for those that sum to one."))
     sampling_baseline: int = field(default=0, validator=non_negative, doc=(
         "If > 0: also RegMix's selection, the mean of the `top_k` best of this many Dirichlet "
-        "samples (concentration: the unique-token shares, or ones), within the caps."))
+        "samples (concentration: the unique-token shares, or ones), within the constraints."))
     top_k: int = field(default=128, validator=at_least(1), doc="RegMix's top-k (128).")
+
+    def check(self, spec, registry) -> List[tuple]:
+        from ..errors import ExpressionError
+        from ..laws.formula import parse_formula
+
+        out = super().check(spec, registry)
+        if "expression" in self.target:
+            try:
+                parse_formula(self.target["expression"])
+            except ExpressionError as exc:
+                out.append((("target", "expression"), exc))
+        if (self.spend is None) != (not self.cost_per_token):
+            missing = "spend" if self.spend is None else "cost_per_token"
+            out.append(((missing,), "a spending limit needs both `cost_per_token` (money per "
+                        "token of each source) and `spend` (the limit)"))
+        if self.spend is not None and not self.spend > 0:
+            out.append((("spend",), f"expected a number > 0, got {self.spend!r}"))
+        for k, v in self.cost_per_token.items():
+            if not (np.isfinite(v) and v >= 0):
+                out.append((("cost_per_token", k), f"expected a number >= 0, got {v!r}"))
+        if self.spend is not None and self.budget is None:
+            out.append((("budget",), "`spend` needs `budget`, the tokens the costs apply to"))
+        if self.frontier is not None:
+            out += [(("frontier",) + p, m) for p, m in self.frontier.problems()]
+        return out
+
+    def _objective(self, name: str, runs: MixtureRuns):
+        """(weights or None, formula text or None), with unknown domains named."""
+        from ..errors import ExpressionError
+        from .optimise import target_function
+
+        if "expression" in self.target:
+            text = self.target["expression"]
+            try:
+                target_function(text, tuple(runs.domains), self.domain_columns)
+            except ExpressionError as exc:
+                raise DataError(f"task {name}: target.expression: {exc}") from None
+            return None, text
+        bad = _names(self.target, runs.domains, "domain")
+        if bad:
+            raise DataError(f"task {name}: target: " + "; ".join(bad))
+        if self.target:
+            return np.array([float(self.target.get(d, 0.0)) for d in runs.domains]), None
+        return np.full(len(runs.domains), 1.0 / len(runs.domains)), None
+
+    def _per_source(self, name: str, sources) -> Dict[str, Optional[np.ndarray]]:
+        problems = []
+        for key in ("lower", "upper", "penalty", "cost_per_token"):
+            problems += [f"{key}: {m}" for m in _names(getattr(self, key), sources, "source")]
+        if problems:
+            raise DataError(f"task {name}: " + "; ".join(problems))
+        return {"lower": np.array([float(self.lower.get(x, 0.0)) for x in sources]),
+                "upper": np.array([float(self.upper.get(x, 1.0)) for x in sources]),
+                "penalty": (np.array([float(self.penalty.get(x, 0.0)) for x in sources])
+                            if self.penalty else None),
+                "cost_per_token": (np.array([float(self.cost_per_token.get(x, 0.0))
+                                             for x in sources]) if self.cost_per_token else None)}
 
     # It takes the fit task's keys (and refits), but its result is the optimum, not the fit.
     def run(self, ctx, name: str) -> MixtureOptimumResult:  # type: ignore[override]
-        from .optimise import optimise_mixture
+        from .optimise import mixture_frontier, optimise_mixture, target_function
 
         runs = self.load(ctx, self.dataset, self.loss_dataset, self.join_on)
-        problems = (_names(self.target, runs.domains, "domain")
-                    + _names(self.lower, runs.sources, "source")
-                    + _names(self.upper, runs.sources, "source")
-                    + _names(self.costs, runs.sources, "source"))
-        if problems:
-            raise DataError(f"task {name}: " + "; ".join(problems))
-        weights = (np.array([float(self.target.get(d, 0.0)) for d in runs.domains]) if self.target
-                   else np.full(len(runs.domains), 1.0 / len(runs.domains)))
-        boot = [runs.domains.index(d) for d in self.bootstrap_domains] if self.bootstrap_domains \
-            else [i for i, w in enumerate(weights) if w > 0]
+        weights, expression = self._objective(name, runs)
+        per_source = self._per_source(name, runs.sources)
+        if self.bootstrap_domains:
+            boot = [runs.domains.index(d) for d in self.bootstrap_domains]
+        elif weights is not None:
+            boot = [i for i, w in enumerate(weights) if w > 0]
+        else:  # the domains the formula uses
+            boot = [i for i, d in enumerate(runs.domains)
+                    if _uses(expression, d, self.domain_columns)]
         fitted = self.fit(runs, ctx.seed, boot)
-        fit_result = MixtureFitResult(name=name, dataset=self.dataset, fitted=fitted,
-                                      n_runs=len(runs.r), evaluation=self.score(ctx, fitted),
-                                      notes=list(runs.notes))
+        fit_result = self.result(ctx, name, runs, fitted)
         s = runs.sources
         unique = self._unique(s) if self.unique_tokens else None
         budget = self.budget
         if unique is not None and budget is None:
             raise DataError(f"task {name}: `unique_tokens` needs `budget` (the target run's tokens)")
         context = np.array([budget]) if budget is not None else fitted.context
-        opt = optimise_mixture(
-            fitted.law.predict, fitted.params, weights=weights,
-            lower=np.array([float(self.lower.get(x, 0.0)) for x in s]),
-            upper=np.array([float(self.upper.get(x, 1.0)) for x in s]),
-            budget=budget, unique_tokens=unique, max_epochs=float(self.max_epochs),
-            costs=np.array([float(self.costs.get(x, 0.0)) for x in s]), context=context,
-            n_starts=int(self.n_starts), seed=ctx.seed, draws=fitted.draws,
-            n_starts_draw=int(self.starts_per_draw), sources=s, domains=runs.domains)
+        objective = (None if expression is None else
+                     target_function(expression, tuple(runs.domains), self.domain_columns))
+        common: Dict[str, Any] = dict(
+            weights=weights, objective=objective, unique_tokens=unique,
+            max_epochs=float(self.max_epochs), spend=self.spend, sources=s, domains=runs.domains,
+            **per_source)
+        opt = optimise_mixture(fitted.law.predict, fitted.params, budget=budget, context=context,
+                               n_starts=int(self.n_starts), seed=ctx.seed, draws=fitted.draws,
+                               n_starts_draw=int(self.starts_per_draw), **common)
+        if expression is not None:
+            opt = attrs.evolve(opt, expression=expression)
+        frontier = None
+        if self.frontier is not None:
+            frontier = mixture_frontier(
+                fitted.law.predict, fitted.params, budgets=self.frontier.values(),
+                context_of_budget=fitted.law.name == "mixing_exp_repetition",
+                n_starts=int(self.frontier.n_starts), seed=ctx.seed, **common)
         comparisons = []
         for label, mix in self.compare.items():
             bad = _names(mix, s, "source")
@@ -312,46 +460,58 @@ class OptimiseMixtureTask(FitMixtureTask):
                 raise DataError(f"task {name}: compare.{label}: " + "; ".join(bad))
             r = np.array([float(mix.get(x, 0.0)) for x in s])
             row: Dict[str, Any] = {"name": label, "proportions": dict(mix)}
-            if abs(r.sum() - 1.0) <= 1e-3:
-                r = r / r.sum()
-                pred = fitted.predict(r[None], context)[0]
-                row["objective"] = float(weights @ pred + np.array(
-                    [float(self.costs.get(x, 0.0)) for x in s]) @ r)
+            if abs(r.sum() - 1.0) <= 1e-3 and opt.evaluate is not None:
+                row["objective"] = float(opt.evaluate(r / r.sum())[0])
             comparisons.append(row)
         sampling = None
         if self.sampling_baseline:
-            sampling = _sampling_baseline(fitted, weights, opt, unique, context,
-                                          int(self.sampling_baseline), int(self.top_k), ctx.seed)
+            sampling = _sampling_baseline(opt, unique, int(self.sampling_baseline),
+                                          int(self.top_k), ctx.seed)
         return MixtureOptimumResult(name=name, fit=fit_result, optimum=opt,
-                                    comparisons=comparisons, sampling=sampling)
+                                    comparisons=comparisons, sampling=sampling, frontier=frontier)
 
 
-def _sampling_baseline(fitted, weights, opt, unique, context, n: int, k: int, seed: int):
-    """RegMix's selection: mean of the top-k of n Dirichlet samples, those within the bounds."""
+def _uses(expression: str, domain: str, pattern: str) -> bool:
+    from ..laws.formula import parse_formula
+
+    names = parse_formula(expression).names
+    return domain in names or pattern.format(domain) in names
+
+
+def _sampling_baseline(opt, unique, n: int, k: int, seed: int):
+    """RegMix's selection: mean of the top-k of n Dirichlet samples, those within the constraints
+    (bounds, caps and the spending limit)."""
     rng = np.random.default_rng(seed)
     alpha = unique / unique.sum() if unique is not None and np.all(np.isfinite(unique)) \
-        else np.ones(len(fitted.sources))
+        else np.ones(len(opt.sources))
     samples = rng.dirichlet(alpha, n)
     ok = np.all((samples >= opt.lower - 1e-12) & (samples <= opt.upper + 1e-12), axis=1)
+    if opt.cost_per_token is not None:
+        ok &= samples @ opt.cost_per_token * opt.budget <= opt.spend * (1 + 1e-12)
     samples = samples[ok]
-    losses = fitted.predict(samples, context) @ weights
+    losses = opt.evaluate(samples)
     top = samples[np.argsort(losses)[:k]]
     mean = top.mean(axis=0)
     return {"n_samples": n, "n_within_bounds": int(ok.sum()), "top_k": k,
-            "proportions": dict(zip(fitted.sources, mean)),
-            "objective": float(fitted.predict(mean[None], context)[0] @ weights),
+            "proportions": dict(zip(opt.sources, mean)),
+            "objective": float(opt.evaluate(mean)[0]),
             "best_sample_objective": float(np.min(losses))}
+
+
+def _cell(v: float) -> str:
+    return f"{v:.3g}" if abs(v) > 1e-12 else "0"
 
 
 @attrs.frozen(kw_only=True, eq=False)
 class MixtureOptimumResult:
-    """The fit and the chosen mixture."""
+    """The fit and the chosen mixture (and the frontier against the token budget)."""
 
     name: str
     fit: MixtureFitResult
     optimum: Any  # MixtureOptimum
     comparisons: List[Dict[str, Any]] = attrs.field(factory=list)
     sampling: Optional[Dict[str, Any]] = None
+    frontier: Any = None  # MixtureFrontier
     kind: str = "mixture_optimum"
 
     def rows(self) -> List[Dict[str, Any]]:
@@ -367,19 +527,20 @@ class MixtureOptimumResult:
         return out
 
     def to_json(self) -> Dict[str, Any]:
-        return jsonable({"name": self.name, "kind": self.kind, "fit": self.fit.to_json(),
-                         "optimum": self.optimum.to_json(), "comparisons": self.comparisons,
-                         "sampling_baseline": self.sampling})
+        out = {"name": self.name, "kind": self.kind, "fit": self.fit.to_json(),
+               "optimum": self.optimum.to_json(), "comparisons": self.comparisons,
+               "sampling_baseline": self.sampling}
+        if self.frontier is not None:
+            out["frontier"] = self.frontier.rows()
+        return jsonable(out)
 
     def markdown(self, images=frozenset()) -> List[str]:
-        from .optimise import solutions_table
-
         opt = self.optimum
         lines = self.fit.markdown(images)
-        target = ", ".join(f"{w:g} x {d}" for d, w in zip(opt.domains, opt.weights) if w > 0)
         lines += [f"### Chosen mixture (task `{self.name}`)", "",
-                  f"Minimise {target} over the capped simplex"
+                  f"Minimise {opt.target_text} over the capped simplex"
                   + (f", budget T = {opt.budget:.4g} tokens" if opt.budget is not None else "")
+                  + (f", spending at most {opt.spend:.6g}" if opt.spend is not None else "")
                   + f": predicted target loss **{opt.objective:.5g}**"]
         iv = opt.interval()
         if iv is not None:
@@ -387,15 +548,32 @@ class MixtureOptimumResult:
                           f"{iv['objective_upper']:.5g}, {opt.draws['objective'].shape[0]} draws)")
         lines[-1] += (f"; {opt.n_at_best} of {opt.n_starts} starts reached the best; KKT violation "
                       f"{opt.kkt_violation:.2g}.")
-        image = f"mixture_{self.name}.png"
-        if image in images:
-            lines += ["", f"![optimal mixture]({image})"]
+        if opt.spend is not None:
+            lines += ["", f"Spending: {opt.spent:.6g} of {opt.spend:.6g}"
+                      + (f" (binding: one more unit of money is worth {opt.value_of_money:.3g} of "
+                         "target loss)" if opt.spend_binds else " (not binding)") + "."]
+        for image, alt in ((f"mixture_{self.name}.png", "optimal mixture"),
+                           (f"mixture_{self.name}_surface.png", "predicted target around the "
+                            "optimum")):
+            if image in images:
+                lines += ["", f"![{alt}]({image})"]
+        lines += self._table(iv)
+        lines += self._comparisons()
+        lines += self._frontier(images)
+        return lines
+
+    def _table(self, iv) -> List[str]:
+        from .optimise import solutions_table
+
+        opt = self.optimum
         rows = solutions_table(opt)
         has_ep = opt.epochs is not None
+        has_spent = opt.cost_per_token is not None
         head = "| source | proportion |" + (" 90% interval |" if iv is not None else "") + \
-            " bounds | active | " + ("epochs | " if has_ep else "") + "marginal value |"
-        lines += ["", head, "|---|---|" + ("---|" if iv is not None else "") + "---|---|"
-                  + ("---|" if has_ep else "") + "---|"]
+            " bounds | active | " + ("epochs | " if has_ep else "") + \
+            ("spent | " if has_spent else "") + "marginal value |"
+        lines = ["", head, "|---|---|" + ("---|" if iv is not None else "") + "---|---|"
+                 + ("---|" if has_ep else "") + ("---|" if has_spent else "") + "---|"]
         for row in rows:
             cells = [row["source"], f"{row['proportion']:.4f}"]
             if iv is not None:
@@ -403,32 +581,69 @@ class MixtureOptimumResult:
             cells += [f"[{row['lower']:.3g}, {row['upper']:.3g}]", row["active"]]
             if has_ep:
                 cells.append(f"{row['epochs']:.3g}" if np.isfinite(row["epochs"]) else "-")
-            mv = row["marginal_value"]
-            cells.append(f"{mv:.3g}" if abs(mv) > 1e-12 else "0")
+            if has_spent:
+                cells.append(f"{row['spent']:.4g}")
+            cells.append(_cell(row["marginal_value"]))
             lines.append("| " + " | ".join(cells) + " |")
-        lines += ["", "Marginal value: -(dF/dr_j + nu), the drop of the target loss per unit of "
-                  "proportion moved into the source from the free ones (the KKT multiplier of an "
-                  "active cap; negative at a lower bound).", ""]
-        if self.comparisons or self.sampling:
-            lines += ["| mixture | predicted target loss | proportions |", "|---|---|---|"]
-            top = {s: v for s, v in zip(opt.sources, opt.proportions) if v > 1e-3}
-            lines.append(f"| optimum | {opt.objective:.5g} | "
-                         + ", ".join(f"{s} {v:.4f}" for s, v in top.items()) + " |")
-            if self.sampling:
-                sp = {s: v for s, v in self.sampling["proportions"].items() if v > 1e-3}
-                lines.append(f"| RegMix selection (top {self.sampling['top_k']} of "
-                             f"{self.sampling['n_samples']} samples) | "
-                             f"{self.sampling['objective']:.5g} | "
-                             + ", ".join(f"{s} {v:.4f}" for s, v in sp.items()) + " |")
-            for c in self.comparisons:
-                obj = f"{c['objective']:.5g}" if "objective" in c else "(partial mixture)"
-                lines.append(f"| {c['name']} | {obj} | "
-                             + ", ".join(f"{s} {v:.4g}" for s, v in c["proportions"].items()) + " |")
-            lines.append("")
+        lines += ["", "Marginal value: -(dF/dr_j + nu" + (" + mu c_j" if has_spent else "")
+                  + "), the drop of the target loss per unit of proportion moved into the source "
+                  "from the free ones" + (" at the same spending" if has_spent else "")
+                  + " (the KKT multiplier of an active cap; negative at a lower bound).", ""]
         return lines
 
-    def figures(self) -> Dict[str, Any]:
-        """``mixture_<task>.png``: the optimal mixture, bars with 90% bootstrap whiskers."""
-        from .plots import optimum_figure
+    def _comparisons(self) -> List[str]:
+        opt = self.optimum
+        if not (self.comparisons or self.sampling):
+            return []
+        lines = ["| mixture | predicted target loss | proportions |", "|---|---|---|"]
+        top = {s: v for s, v in zip(opt.sources, opt.proportions) if v > 1e-3}
+        lines.append(f"| optimum | {opt.objective:.5g} | "
+                     + ", ".join(f"{s} {v:.4f}" for s, v in top.items()) + " |")
+        if self.sampling:
+            sp = {s: v for s, v in self.sampling["proportions"].items() if v > 1e-3}
+            lines.append(f"| RegMix selection (top {self.sampling['top_k']} of "
+                         f"{self.sampling['n_samples']} samples) | "
+                         f"{self.sampling['objective']:.5g} | "
+                         + ", ".join(f"{s} {v:.4f}" for s, v in sp.items()) + " |")
+        for c in self.comparisons:
+            obj = f"{c['objective']:.5g}" if "objective" in c else "(partial mixture)"
+            lines.append(f"| {c['name']} | {obj} | "
+                         + ", ".join(f"{s} {v:.4g}" for s, v in c["proportions"].items()) + " |")
+        return lines + [""]
 
-        return {f"mixture_{self.name}.png": optimum_figure(self)}
+    def _frontier(self, images) -> List[str]:
+        fr = self.frontier
+        if fr is None:
+            return []
+        lines = [f"#### Frontier: the optimum against the token budget (task `{self.name}`)", ""]
+        image = f"mixture_{self.name}_frontier.png"
+        if image in images:
+            lines += [f"![frontier]({image})", ""]
+        lines += ["| budget T | predicted target | " + " | ".join(fr.sources)
+                  + " | at a cap | spending binds |",
+                  "|---|---|" + "---|" * len(fr.sources) + "---|---|"]
+        for row in fr.rows():
+            if not row["feasible"]:
+                lines.append(f"| {row['budget']:.4g} | infeasible |" + " |" * len(fr.sources)
+                             + " | |")
+                continue
+            lines.append(f"| {row['budget']:.4g} | {row['objective']:.5g} | "
+                         + " | ".join(f"{v:.4f}" for v in row["proportions"].values())
+                         + f" | {', '.join(row['capped'])} | {'yes' if row['spend_binds'] else ''} |")
+        bad = [r for r in fr.rows() if not r["feasible"]]
+        if bad:
+            lines += ["", f"Infeasible at T = {bad[0]['budget']:.4g}: {bad[0]['reason']}"]
+        return lines + [""]
+
+    def figures(self) -> Dict[str, Any]:
+        """``mixture_<task>.png`` (the optimal mixture, bars with 90% bootstrap whiskers),
+        ``mixture_<task>_surface.png`` (the predicted target around the optimum),
+        ``mixture_<task>_frontier.png`` (with `frontier:`) and the fit's figure."""
+        from .plots import frontier_figure, optimum_figure, surface_figure
+
+        out = {f"mixture_{self.name}.png": optimum_figure(self),
+               f"mixture_{self.name}_surface.png": surface_figure(self.optimum, self.name)}
+        if self.frontier is not None:
+            out[f"mixture_{self.name}_frontier.png"] = frontier_figure(self.frontier, self.name)
+        out.update(self.fit.figures())
+        return out
