@@ -134,4 +134,4 @@ def _text_test(text: str, part: ast.expr):
                               "`domain == 'Github'`", text=text, offset=_offset(text, quoted[0]))
     name = next(n for n in operands if isinstance(n, ast.Name))
     return TextTest(column=name.id, op=_COMPARISONS[type(part.ops[0])][1],
-                    value=quoted[0].value)
+                    value=str(quoted[0].value))

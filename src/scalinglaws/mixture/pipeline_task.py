@@ -279,8 +279,8 @@ class MixturePipelineResult:
         from .pipeline import Curves
 
         replay = data["replay"]
-        options = {k: tuple(v) if isinstance(v, list) and k != "held_out" else v
-                   for k, v in replay["task"].items()}
+        options: Dict[str, Any] = {k: tuple(v) if isinstance(v, list) and k != "held_out" else v
+                                   for k, v in replay["task"].items()}
         options["held_out"] = tuple(options.get("held_out") or ())
         curves = Curves(sizes=_floats(data["sizes"]),
                         mixtures=_floats(replay["mixture_proportions"]),
