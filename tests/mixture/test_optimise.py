@@ -67,7 +67,9 @@ def mixing_problems(draw):
     return {"c": c, "w": w}, weights, lower, upper
 
 
-def slsqp(params, weights, lower, upper, starts=8):
+def slsqp(params, weights, lower, upper, starts=8, cost=None, limit=None):
+    """scipy SLSQP from several starts: the reference optimum (with ``cost @ r <= limit`` when
+    a spending limit is given)."""
     t = params["w"][:, 0, :]
 
     def f(r):
@@ -76,14 +78,15 @@ def slsqp(params, weights, lower, upper, starts=8):
     def grad(r):
         return (weights * np.exp(t @ r)) @ t
 
+    cons = [{"type": "eq", "fun": lambda r: r.sum() - 1.0, "jac": lambda r: np.ones(S)}]
+    if cost is not None:
+        cons.append({"type": "ineq", "fun": lambda r: limit - cost @ r, "jac": lambda r: -cost})
     rng = np.random.default_rng(0)
     best = None
     for _ in range(starts):
         x0 = np.clip(rng.dirichlet(np.ones(S)), lower, upper)
         res = minimize(f, x0, jac=grad, bounds=list(zip(lower, upper)), method="SLSQP",
-                       constraints=[{"type": "eq", "fun": lambda r: r.sum() - 1.0,
-                                     "jac": lambda r: np.ones(S)}],
-                       options={"ftol": 1e-14, "maxiter": 1000})
+                       constraints=cons, options={"ftol": 1e-14, "maxiter": 1000})
         if res.success and (best is None or res.fun < best.fun):
             best = res
     return best
@@ -162,28 +165,6 @@ def test_bootstrap_draws_give_spread_of_optimum():
 # --- spending limit, formula targets, frontier -----------------------------------------------
 
 
-def slsqp_spend(params, weights, lower, upper, cost, limit, starts=8):
-    t = params["w"][:, 0, :]
-
-    def f(r):
-        return weights @ (params["c"] + np.exp(t @ r))
-
-    def grad(r):
-        return (weights * np.exp(t @ r)) @ t
-
-    rng = np.random.default_rng(0)
-    cons = [{"type": "eq", "fun": lambda r: r.sum() - 1.0, "jac": lambda r: np.ones(S)},
-            {"type": "ineq", "fun": lambda r: limit - cost @ r, "jac": lambda r: -cost}]
-    best = None
-    for _ in range(starts):
-        x0 = np.clip(rng.dirichlet(np.ones(S)), lower, upper)
-        res = minimize(f, x0, jac=grad, bounds=list(zip(lower, upper)), method="SLSQP",
-                       constraints=cons, options={"ftol": 1e-14, "maxiter": 1000})
-        if res.success and (best is None or res.fun < best.fun):
-            best = res
-    return best
-
-
 @st.composite
 def spend_problems(draw):
     params, weights, lower, upper = draw(mixing_problems())
@@ -203,7 +184,7 @@ def test_matches_slsqp_under_a_spending_limit(problem):
     opt = optimise_mixture(sum_exp_predict, params, weights=weights, lower=lower, upper=upper,
                            budget=budget, cost_per_token=cost, spend=spend, n_starts=64, seed=0,
                            sources=[f"s{j}" for j in range(S)])
-    ref = slsqp_spend(params, weights, lower, upper, cost * budget, spend)
+    ref = slsqp(params, weights, lower, upper, cost=cost * budget, limit=spend)
     assert ref is not None
     note(f"ours {opt.proportions} {opt.objective}; slsqp {ref.x} {ref.fun}")
     assert abs(opt.objective - ref.fun) <= 1e-6 * max(1.0, abs(ref.fun))
