@@ -128,7 +128,12 @@ def frontier_figure(frontier, name: str):
     top.plot(t, frontier.objective[ok], "o-", color="C0", ms=4)
     top.set_xscale("log")
     top.set_ylabel("predicted target loss")
-    top.set_title(f"{name}: optimum against the token budget", fontsize=10)
+    title = f"{name}: optimum against the token budget"
+    if np.any(frontier.spend_binds[ok]):
+        # Without this, a target rising with T looks like a bug: a fixed spending limit buys a
+        # smaller share of the priced sources as T grows.
+        title += "\n(spending limit fixed: at larger T it covers a smaller share of priced sources)"
+    top.set_title(title, fontsize=10)
     if np.any(~ok):
         for b in frontier.budgets[~ok]:
             top.axvline(b, color="C3", lw=0.8, ls=":")
