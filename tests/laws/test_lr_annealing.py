@@ -114,3 +114,64 @@ def test_recovers_parameters_from_three_schedules(truth):
     # Noise-free curves, so the optimum is the truth; 1e-4 leaves room for the stopping rule only.
     for name, value in truth.items():
         assert result.params[name] == pytest.approx(value, rel=1e-4), name
+
+
+# Text run ids -------------------------------------------------------------------------------
+NAMES = np.repeat(np.array(["cosine-1e-3", "constant", "wsd-20%"], dtype=object), len(STEPS))
+TRUTH = {"L0": 2.3, "A": 0.45, "alpha": 0.5, "C": 1.8}
+
+
+def noisy_curves(run):
+    """The design's rows with the run column ``run`` and 0.2% noise (seed 0)."""
+    loss = lr_annealing.predict(TRUTH, {"run": RUN, "step": STEP, "lr": LR})
+    loss = loss * np.exp(0.002 * np.random.default_rng(0).standard_normal(len(loss)))
+    return sl.Table.from_columns(run=run, step=STEP, lr=LR, loss=loss)
+
+
+def test_text_run_ids_give_the_fit_of_numeric_ones():
+    # Numeric ids 7, 3, 11 sort differently from the codes 0, 1, 2 of the names: only which rows
+    # share a run matters.
+    numeric = sl.fit("lr_annealing", noisy_curves(np.array([7.0, 3.0, 11.0]).repeat(len(STEPS))))
+    text = sl.fit("lr_annealing", noisy_curves(NAMES))
+    for name, value in numeric.params.items():
+        assert text.params[name] == pytest.approx(value, rel=1e-9), name
+    assert text.params["C"] == pytest.approx(TRUTH["C"], rel=0.05)
+
+
+def test_text_run_ids_are_coded_in_order_of_first_appearance():
+    from scalinglaws.spec.model import LawSpec
+    from scalinglaws.tasks.fit import id_labels, observations
+
+    table = noisy_curves(NAMES)
+    x, _ = observations(lr_annealing, LawSpec(family="lr_annealing"), table, log_target=False)
+    np.testing.assert_array_equal(x[:, 0], np.repeat([0.0, 1.0, 2.0], len(STEPS)))
+    assert id_labels(lr_annealing, LawSpec(family="lr_annealing"), table) == {
+        "run": ("cosine-1e-3", "constant", "wsd-20%")}
+
+
+def test_a_numeric_input_written_as_text_names_its_row_and_column():
+    step = STEP.astype(object)
+    step[5] = "late"
+    table = sl.Table.from_columns(run=NAMES, step=step, lr=LR, loss=np.full(len(LR), 2.5))
+    with pytest.raises(sl.DataError, match=r"row 6, column 'step': 'late' is not a number"):
+        sl.fit("lr_annealing", table)
+
+
+def test_the_spec_simulates_schedules_and_plots_loss_against_step(tmp_path):
+    from conftest import REPO
+
+    result = sl.run(REPO / "specs/laws/lr_annealing.yaml", out=tmp_path / "out")
+    task = result.tasks[0]
+    assert task.labels == {"run": ("constant", "cosine", "wsd")}
+    for name, value in TRUTH.items():
+        assert task.fit.params[name] == pytest.approx(value, rel=0.03), name
+    from scalinglaws.report.plots import fit_figure
+
+    fig = fit_figure(task)
+    ax = fig.axes[0]
+    assert fig.axes[1].get_xlabel() == "step"
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:3] == ["constant", "cosine", "wsd"]
+    assert len(ax.lines) == 3 + 1  # a fitted curve per run, and the legend's line
+    assert (tmp_path / "out" / "fit_lr_annealing.png").exists()
+    assert "Run ids (run): 0 = `constant`, 1 = `cosine`, 2 = `wsd`" in (
+        tmp_path / "out" / "report.md").read_text()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Union
+
 import attrs
 
 from ..spec.fields import field
@@ -12,7 +14,9 @@ from .table import Table
 class InlineSource:
     """Rows in the spec: `rows: [{N: 1e8, D: 2e9, loss: 3.1}, ...]`, one mapping per run."""
 
-    rows: tuple[dict[str, float], ...] = field(doc="One mapping per run, all with the same keys.")
+    rows: tuple[dict[str, Union[float, str]], ...] = field(doc=(
+        "One mapping per run, all with the same keys; values are numbers, or text for names "
+        "(`run: cosine-1e-3`)."))
 
     def load(self, ctx) -> Table:
         return Table.from_rows(list(self.rows), source=f"inline rows of dataset {ctx.dataset!r}")

@@ -28,6 +28,19 @@ def _to_column(values: Sequence[Any]) -> np.ndarray:
         return np.array(["" if v is None else str(v) for v in values], dtype=object)
 
 
+def first_appearance_codes(values: Iterable[Any]) -> tuple:
+    """(labels, codes): the distinct values as text in order of first appearance, and each
+    value's index into them as float64. Codes follow the data's order, not the sort order of
+    the text, so "run-10" before "run-9" in a file keeps code 0.
+
+    >>> first_appearance_codes(["cosine", "wsd", "cosine"])
+    (('cosine', 'wsd'), array([0., 1., 0.]))
+    """
+    position: Dict[str, int] = {}
+    codes = [position.setdefault(str(value), len(position)) for value in values]
+    return tuple(position), np.asarray(codes, dtype=np.float64)
+
+
 def _check_names(names: Sequence[str], label: str, what: str) -> None:
     """Every column needs a name, and a distinct one (row 0 is the header)."""
     for i, h in enumerate(names):

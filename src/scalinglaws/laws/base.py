@@ -120,6 +120,13 @@ class LawFamily:
     aliases: Mapping[str, str] = attrs.field(factory=dict)
     # Set by `with_groups`: the group-index input, the group labels and the shared parameters.
     grouping: Optional[Any] = None
+    # Inputs that identify a run or curve (labels, not quantities), e.g. lr_annealing's `run`:
+    # text values are accepted and coded 0, 1, ... in order of first appearance, and the fit
+    # figure draws one curve per value instead of using the id as an axis.
+    id_inputs: tuple = ()
+    # The input on the fit figure's x axis; None: the first input. Laws of whole curves set it
+    # (lr_annealing plots against `step`), as their first input is not a quantity.
+    plot_x: Optional[str] = None
 
     def __attrs_post_init__(self):
         if self.log_predict is None and self.linear_predict is None:

@@ -16,7 +16,8 @@ Annealing" (arXiv:2408.11029). The decay factor :math:`\\lambda` is a fixed cons
 not a fitted parameter; the paper recommends 0.999 (and finds 0.99 to 0.999 works), which is
 :data:`DEFAULT_DECAY`. :func:`lr_annealing_family` builds the family for another value.
 
-Inputs are per-step rows of one or more training curves: a numeric run id, the step and the
+Inputs are per-step rows of one or more training curves: a run id (a number or a name such as
+``"cosine-1e-3"``; names are coded 0, 1, ... in order of first appearance), the step and the
 learning rate used at that step. :func:`annealing_areas` (the family's ``prepare``, plain numpy on
 the host) sorts the rows by (run, step), accumulates S1 and S2 within each run and returns them in
 the rows' original order, so rows may come in any order and runs may be interleaved. ``step`` must
@@ -148,8 +149,9 @@ def lr_annealing_family(decay: float = DEFAULT_DECAY, name: Optional[str] = None
             "area S1 and the annealing area S2 of the schedule."
         ),
         notes=(
-            f"Inputs are per-step rows (run id, step, learning rate); S1 and S2 are computed per "
-            f"run after sorting by (run, step), with lambda = {decay:g} fixed. Steps may be "
+            f"Inputs are per-step rows (run id, a number or a name; step; learning rate); S1 "
+            f"and S2 are computed per run after sorting by (run, step), with lambda = "
+            f"{decay:g} fixed. Steps may be "
             "logged sparsely: the schedule is then taken as piecewise constant between records. "
             "Fitted on linear residuals (Huber, delta 1e-3 in loss units) with L0, A, C on a log "
             "scale."
@@ -170,6 +172,8 @@ def lr_annealing_family(decay: float = DEFAULT_DECAY, name: Optional[str] = None
         linear_predict=_linear_predict,
         prepare=_prepare_for(decay),
         positive_inputs=False,  # run ids and steps may be 0; learning rates may reach 0
+        id_inputs=("run",),  # runs may be named ("cosine-1e-3"); the fit codes them 0, 1, ...
+        plot_x="step",  # the fit figure: loss against step, one curve per run
         default_estimator={"space": "linear", "loss": "huber", "delta": 1e-3},
     )
 

@@ -38,6 +38,7 @@ def fit_section(task, images=frozenset()) -> List[str]:
         f"- Law form: `{fit.law.formula}` ({fit.law.reference})",
         f"- Points used: {fit.n_points} from dataset `{task.dataset}`"
         + (f" (derived: {'; '.join(task.notes)})" if task.notes else ""),
+        *_id_lines(task),
         f"- Loss: {loss} on {space}, summed over points; objective {fit.objective:.10g}",
         _optimiser(est, fit),
         f"- Initialisation: {starts}",
@@ -98,3 +99,9 @@ def render(result, images=frozenset()) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _id_lines(task) -> list:
+    """How text run ids were coded (the fit and results.json's data hold the codes)."""
+    return [f"- Run ids ({name}): " + ", ".join(f"{i} = `{v}`" for i, v in enumerate(values))
+            for name, values in getattr(task, "labels", {}).items()]

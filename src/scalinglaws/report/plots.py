@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,11 @@ def confidence_band(fit, inputs):
 def fit_figure(task, ax=None):
     """Target against the first input on log axes with the fitted law; when the law has a second
     input, one colour and one fitted curve per value (or bin) of it. A law fitted to groups of rows
-    (``groups:``) gets one marker and line style per group. A residual panel below."""
+    (``groups:``) gets one marker and line style per group. A residual panel below. Laws with a
+    run-id input (``id_inputs``) get :func:`curves_figure` instead."""
+    ids = [n for n in getattr(task.fit.law, "id_inputs", ()) if n in task.inputs]
+    if ids:
+        return curves_figure(task, ids[0])
     plt = _pyplot()
     fit = task.fit
     grouping = getattr(fit.law, "grouping", None)
@@ -125,6 +130,69 @@ def fit_figure(task, ax=None):
     ax_res.set_xscale("log" if log_x else "linear")
     ax_res.set_xlabel(names[0])
     ax_res.set_ylabel("log residual")
+    fig.tight_layout()
+    return fig
+
+
+def _curve_keys(task, run_input: str) -> np.ndarray:
+    """One key per row naming its curve: the run id, and the group too for a grouped law (run
+    ids may repeat across groups)."""
+    grouping = getattr(task.fit.law, "grouping", None)
+    keys = [task.inputs[run_input]]
+    if grouping is not None:
+        keys.append(task.inputs[grouping.input])
+    return np.column_stack(keys)
+
+
+def _curve_label(task, run_input: str, key: np.ndarray) -> str:
+    """The run's name (text ids keep theirs through ``task.labels``), with its group if any."""
+    names = getattr(task, "labels", {}).get(run_input)
+    code = float(key[0])
+    label = str(names[int(code)]) if names is not None else f"{run_input} {code:g}"
+    grouping = getattr(task.fit.law, "grouping", None)
+    if grouping is not None:
+        label = f"{grouping.labels[int(key[1])]}: {label}"
+    return label
+
+
+def curves_figure(task, run_input: str):
+    """Target against the law's ``plot_x`` (e.g. step), one colour per run: observed points and
+    the fitted law at the run's rows joined by a line. The law is evaluated at the observed rows,
+    not on a grid, because a curve law needs the run's whole history (its learning rates) at every
+    point. Linear axes: training curves span one decade of loss at most. Residuals below, in
+    target units (such laws are fitted on linear residuals)."""
+    plt = _pyplot()
+    fit = task.fit
+    others = [n for n in task.inputs if n not in fit.law.id_inputs
+              and n != getattr(getattr(fit.law, "grouping", None), "input", None)]
+    x_name = fit.law.plot_x if fit.law.plot_x in task.inputs else others[0]
+    x = task.inputs[x_name]
+    predicted = np.asarray(fit.predict(task.inputs), dtype=np.float64)
+    band = confidence_band(fit, task.inputs)
+    keys = _curve_keys(task, run_input)
+    _, first = np.unique(keys, axis=0, return_index=True)
+    order = np.sort(first)  # curves in order of first appearance, as text ids are coded
+    fig, (ax, ax_res) = plt.subplots(2, 1, figsize=(7, 6.5), sharex=True,
+                                     gridspec_kw={"height_ratios": [3, 1]})
+    cmap = plt.get_cmap("viridis" if len(order) > MAX_CURVES else "tab10")
+    for k, row in enumerate(order):
+        rows = np.flatnonzero(np.all(keys == keys[row], axis=1))
+        rows = rows[np.argsort(x[rows], kind="stable")]
+        colour = cmap(k / max(len(order) - 1, 1)) if len(order) > MAX_CURVES else cmap(k % 10)
+        label = _curve_label(task, run_input, keys[row]) if len(order) <= MAX_CURVES else None
+        ax.scatter(x[rows], task.target[rows], s=12, color=colour, zorder=3, label=label)
+        ax.plot(x[rows], predicted[rows], color=colour, lw=1.3)
+        if band is not None:
+            ax.fill_between(x[rows], band[0][rows], band[1][rows], color=colour, alpha=0.2, lw=0)
+        ax_res.scatter(x[rows], task.target[rows] - predicted[rows], s=8, color=colour)
+    ax.set_ylabel(task.law.target)
+    # Curve laws have long formulas (the areas' definitions); wrap rather than cut them off.
+    ax.set_title(textwrap.fill(f"{task.name}: {fit.law.formula}", 100), fontsize=8)
+    ax.plot([], [], color="0.3", lw=1.3, label=f"fitted {fit.law.name}")  # legend entry for lines
+    ax.legend(fontsize=7, ncol=2)
+    ax_res.axhline(0.0, color="0.5", lw=0.8)
+    ax_res.set_xlabel(x_name)
+    ax_res.set_ylabel("residual")
     fig.tight_layout()
     return fig
 

@@ -151,8 +151,10 @@ def rebuild_task(data: Dict[str, Any], registry):
     task: Any
     common = dict(name=data["name"], dataset=data["dataset"], law=law, fit=fit)
     if kind == "fit":
+        labels = (data.get("data") or {}).get("labels") or {}
         task = FitTaskResult(**common, inputs=inputs, target=target, truth=data.get("truth"),
-                             notes=data.get("notes", []))
+                             notes=data.get("notes", []),
+                             labels={k: tuple(v) for k, v in labels.items()})
     elif kind == "predict":
         task = PredictResult(**common, predictions=data["predictions"], noise=data["noise"],
                              inputs=inputs, target=target, notes=data.get("notes", []))

@@ -71,6 +71,19 @@ def _bool(v, _):
     raise Invalid(f"expected true or false, got {v!r}")
 
 
+def _number_or_text(v, _):
+    """A table cell: a number (numeric text too, as YAML 1.1 reads `1e-3` as text), or text for
+    names such as a run id (`cosine-1e-3`)."""
+    if isinstance(v, str):
+        try:
+            return _float(v, None)
+        except Invalid:
+            return v
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    raise Invalid(f"expected a number or text, got {v!r}")
+
+
 def _describe(tp) -> str:
     if tp in _WORDS:
         return _WORDS[tp]
@@ -105,6 +118,7 @@ def make_converter(registry=None) -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     for tp, hook in ((float, _float), (int, _int), (str, _str), (bool, _bool)):
         conv.register_structure_hook(tp, hook)
+    conv.register_structure_hook(typing.Union[float, str], _number_or_text)
 
     def sequence_hook(tp):
         (elem, *_rest) = typing.get_args(tp) or (Any,)

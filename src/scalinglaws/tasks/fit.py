@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import attrs
 import numpy as np
 
+from ..data.table import first_appearance_codes
 from ..errors import DataError, closest
 from ..laws.groups import group_label
 from ..results import FitResult, jsonable
@@ -145,11 +146,35 @@ def observations(family, law: LawSpec, table, *, log_target: bool):
         if grouping is not None and name == grouping.input:
             columns.append(group_index(table, law.groups or grouping.input, grouping.labels))
             continue
-        columns.append(table.numeric(law.inputs.get(name, name), positive=family.positive_inputs,
+        column = law.inputs.get(name, name)
+        if name in family.id_inputs:
+            columns.append(id_codes(table, column)[1])
+            continue
+        columns.append(table.numeric(column, positive=family.positive_inputs,
                                      why=f" (input {name} of {family.name})"))
     x = np.column_stack(columns)
     y = table.numeric(law.target, positive=log_target, why=" (log residuals take its log)")
     return x, y
+
+
+def id_codes(table, column: str) -> Tuple[Optional[tuple], np.ndarray]:
+    """A run-id column as numbers: text ids (``"cosine-1e-3"``) coded 0, 1, ... in order of first
+    appearance, with their labels; numeric ids as they are (labels None), checked finite."""
+    values = table[column]
+    if values.dtype != object:
+        return None, table.numeric(column)
+    return first_appearance_codes(values)
+
+
+def id_labels(family, law: LawSpec, table) -> Dict[str, tuple]:
+    """input name -> labels of the codes :func:`observations` gave its text ids (code i is
+    ``labels[i]``), for reports; inputs holding numeric ids are left out."""
+    out = {}
+    for name in family.id_inputs:
+        labels = id_codes(table, law.inputs.get(name, name))[0]
+        if labels is not None:
+            out[name] = labels
+    return out
 
 
 def make_estimator(spec: Optional[EstimatorSpec], family, registry):
@@ -191,7 +216,8 @@ class FitTask:
         truth = _truth(table.meta, self.law, result.params)
         return FitTaskResult(name=name, dataset=self.dataset, law=self.law, fit=result,
                              inputs={n: x[:, i] for i, n in enumerate(family.inputs)}, target=y,
-                             truth=truth, notes=list(table.notes))
+                             truth=truth, notes=list(table.notes),
+                             labels=id_labels(family, self.law, table))
 
 
 def fit_table(task, ctx, table):
@@ -256,6 +282,8 @@ class FitTaskResult:
     target: np.ndarray
     truth: Optional[Dict[str, float]] = None
     notes: List[str] = attrs.field(factory=list)
+    # Text run ids by input: code i of `inputs[name]` stands for labels[name][i].
+    labels: Dict[str, tuple] = attrs.field(factory=dict)
     kind: str = "fit"
 
     @property
@@ -274,5 +302,6 @@ class FitTaskResult:
             "fit": self.fit.to_json(),
             "truth": self.truth,
             "notes": self.notes,
-            "data": {"inputs": self.inputs, "target": self.target},
+            "data": {"inputs": self.inputs, "target": self.target,
+                     **({"labels": self.labels} if self.labels else {})},
         })
