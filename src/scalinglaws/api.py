@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Sequence, Union
 
+import attrs
 import numpy as np
 
 from .data.table import Table
@@ -14,7 +15,7 @@ from .results import FitResult
 from .runner import run
 from .spec.model import LawSpec
 from .spec.structure import load_spec
-from .tasks.fit import constrain, group_column, make_estimator, observations
+from .tasks.fit import constrain, group_column, id_labels, make_estimator, observations
 
 
 def get_law(name: str) -> LawFamily:
@@ -56,7 +57,9 @@ def fit(law: Union[str, LawFamily], table: Union[Table, Mapping[str, Any]],
     est = estimator if estimator is not None else make_estimator(None, family, get_registry())
     x, y = observations(family, spec, table, log_target=getattr(est, "space", "log") == "log")
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
-    return est.fit(family, x, y, weights=w, seed=seed)
+    result = est.fit(family, x, y, weights=w, seed=seed)
+    # Kept so that `result.predict` takes the run names the table used.
+    return attrs.evolve(result, labels=id_labels(family, spec, table))
 
 
 __all__ = ["fit", "get_law", "load_spec", "run", "Table", "FitResult", "MultiStart", "LawFamily"]

@@ -175,3 +175,61 @@ def test_the_spec_simulates_schedules_and_plots_loss_against_step(tmp_path):
     assert (tmp_path / "out" / "fit_lr_annealing.png").exists()
     assert "Run ids (run): 0 = `constant`, 1 = `cosine`, 2 = `wsd`" in (
         tmp_path / "out" / "report.md").read_text()
+    longer = result.tasks[1].predictions  # the constant run to 40k steps, then a new schedule
+    assert [r["run"] for r in longer] == ["constant", "step-decay", "step-decay"]
+    assert longer[0]["prediction"] == pytest.approx(2.3 + 0.45 / np.sqrt(8.0), abs=0.005)
+    assert longer[2]["prediction"] < longer[1]["prediction"] - 0.2  # the drop of annealing
+    # `scalinglaws report OUT` rebuilds the fit from results.json: it takes the names again.
+    from scalinglaws.plugins import get_registry
+    from scalinglaws.report.replay import load_results
+
+    predict = load_results(tmp_path / "out" / "results.json", get_registry()).tasks[1]
+    assert predict.fit.labels == {"run": ("constant", "cosine", "wsd")}
+    by_name = predict.fit.predict({"run": ["wsd"], "step": [T], "lr": [ETA]})
+    assert by_name == predict.fit.predict({"run": [2.0], "step": [T], "lr": [ETA]})
+    assert "| constant | 4e+04 | 0.0002 |" in "\n".join(predict.markdown())
+
+
+# Predicting by run name ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def named_fit():
+    return sl.fit("lr_annealing", noisy_curves(NAMES))
+
+
+def test_predict_takes_the_fitted_run_names_or_their_codes(named_fit):
+    assert named_fit.labels == {"run": ("cosine-1e-3", "constant", "wsd-20%")}
+    # Codes follow first appearance: rows of code 0 are named "cosine-1e-3", and so on.
+    by_code = named_fit.predict({"run": RUN, "step": STEP, "lr": LR})
+    by_name = named_fit.predict({"run": NAMES, "step": STEP, "lr": LR})
+    np.testing.assert_array_equal(by_name, by_code)
+    # A name, like a code, only says which rows form one schedule: a single row is a constant
+    # schedule from step 0, so the constant run extended to 2T is one row.
+    longer = named_fit.predict({"run": ["constant"], "step": [2.0 * T], "lr": [ETA]})
+    expected = lr_annealing.predict(named_fit.params, {"run": [1.0], "step": [2.0 * T], "lr": [ETA]})
+    np.testing.assert_array_equal(longer, expected)
+
+
+def test_a_name_the_fit_did_not_see_is_a_new_run(named_fit):
+    """A run id only groups rows: a new name is a new schedule, coded apart from every other run
+    given in the same call (it never merges with the fitted runs' codes or with numbers)."""
+    steps, lrs = [100.0, 3000.0], [ETA, 0.1 * ETA]
+    new = named_fit.predict({"run": ["cosine", "cosine"], "step": steps, "lr": lrs})
+    alone = lr_annealing.predict(named_fit.params, {"run": [7.0, 7.0], "step": steps, "lr": lrs})
+    np.testing.assert_array_equal(new, alone)
+    mixed = named_fit.predict({"run": ["constant", "cosine", 3, "cosine"],
+                               "step": [100.0, 100.0, 100.0, 3000.0],
+                               "lr": [ETA, ETA, ETA, 0.1 * ETA]})
+    codes = named_fit.coded({"run": ["constant", "cosine", 3, "cosine"], "step": [0] * 4,
+                             "lr": [0] * 4})["run"]
+    assert codes.tolist() == [1.0, 4.0, 3.0, 4.0]
+    np.testing.assert_array_equal(mixed[[1, 3]], new)
+    numeric = sl.fit("lr_annealing", noisy_curves(RUN))
+    assert numeric.labels == {}
+    np.testing.assert_array_equal(
+        numeric.predict({"run": ["a", "a"], "step": steps, "lr": lrs}),
+        lr_annealing.predict(numeric.params, {"run": [9.0, 9.0], "step": steps, "lr": lrs}))
+
+
+def test_predict_without_the_schedule_says_what_a_point_must_be(named_fit):
+    with pytest.raises(ValueError, match=r"needs lr .*one row per logged step from the start"):
+        named_fit.predict({"run": ["constant"], "step": [2.0 * T]})

@@ -100,3 +100,44 @@ def test_report_rerenders_from_results_json(result, tmp_path):
     after = (out / "report.md").read_text()
     assert [x for x in after.splitlines() if not x.startswith("- Run time")] == [
         x for x in before.splitlines() if not x.startswith("- Run time")]
+
+
+CURVES = """
+version: 1
+seed: 0
+datasets:
+  curves:
+    source: simulate
+    law: lr_annealing
+    truth: {L0: 2.3, A: 0.45, alpha: 0.5, C: 1.8}
+    noise: 0.002
+    schedules:
+      constant: {kind: constant, peak: 2.0e-4, steps: 20000, every: 1000}
+      wsd: {kind: wsd, peak: 2.0e-4, steps: 20000, every: 1000, decay: 0.2}
+tasks:
+  - name: longer
+    kind: predict
+    dataset: curves
+    law: lr_annealing
+    uncertainty: {method: none}
+    at: [{run: constant, step: 40000, lr: 2.0e-4}]
+"""
+
+
+def test_points_name_fitted_runs_and_new_names_are_new_runs(write_spec):
+    task = sl.run(write_spec(CURVES), out=False).tasks[0]
+    assert task.predictions[0]["run"] == "constant"
+    by_code = task.fit.predict({"run": [0.0], "step": [40000.0], "lr": [2.0e-4]})
+    assert task.predictions[0]["prediction"] == pytest.approx(float(by_code[0]), rel=1e-12)
+    # A new name is a new run: one row, a constant schedule, the same as the fitted constant's.
+    other = sl.run(write_spec(CURVES.replace("run: constant", "run: cosine")), out=False).tasks[0]
+    assert other.predictions[0]["run"] == "cosine"
+    assert other.predictions[0]["prediction"] == pytest.approx(float(by_code[0]), rel=1e-12)
+
+
+def test_only_run_ids_take_names(write_spec):
+    with pytest.raises(sl.errors.ScalingLawsError, match=r"at\[0\]\.step: expected a number, got "
+                       r"'late' \(only run takes names\)"):
+        sl.load_spec(write_spec(CURVES.replace("step: 40000", "step: late")))
+    with pytest.raises(sl.errors.ScalingLawsError, match="point needs lr .*one row per logged step"):
+        sl.load_spec(write_spec(CURVES.replace(", lr: 2.0e-4}", "}")))

@@ -23,6 +23,14 @@ the host) sorts the rows by (run, step), accumulates S1 and S2 within each run a
 the rows' original order, so rows may come in any order and runs may be interleaved. ``step`` must
 count optimisation steps (the momentum decays by lambda per step), not tokens.
 
+Predicting (``FitResult.predict``, the ``predict`` task's ``at:``) takes the same per-step rows:
+the areas are computed from the rows given, never from the fit's data, so a run's prediction at
+a step needs the run's schedule up to that step. Rows with equal run ids are one run from step 0;
+one row ``(run, s, eta)`` is a constant schedule at eta for s steps, and a schedule that changes
+needs a row per change (or per logged step). Run ids are the fit's names (mapped to its codes)
+or numbers; a name the fit did not see is a new run (its own code), since a run id only groups
+rows.
+
 Differences from LAWS.md and from the paper, by design:
 
 * LAWS.md gives the same formula; nothing to correct.
@@ -153,6 +161,8 @@ def lr_annealing_family(decay: float = DEFAULT_DECAY, name: Optional[str] = None
             f"and S2 are computed per run after sorting by (run, step), with lambda = "
             f"{decay:g} fixed. Steps may be "
             "logged sparsely: the schedule is then taken as piecewise constant between records. "
+            "Predictions take the same rows: each run's schedule from its start, named as in "
+            "the fit (or numbered). "
             "Fitted on linear residuals (Huber, delta 1e-3 in loss units) with L0, A, C on a log "
             "scale."
         ),

@@ -207,12 +207,17 @@ def predict_figures(task) -> Dict[str, Any]:
     """The fit plot with the predicted points (and their intervals) added."""
     fig = fit_figure(task)
     ax = fig.axes[0]
-    first = task.fit.law.inputs[0]
+    law = task.fit.law
+    curves = bool(getattr(law, "id_inputs", ()))
+    # A curve law (lr_annealing) is drawn against its plot_x (step), not its run id.
+    first = (getattr(law, "plot_x", None) if curves else None) or law.inputs[0]
     from .plots import confidence_band
 
     lo = float(np.min(task.inputs[first])) if first in task.inputs else None
     for k, r in enumerate(task.predictions[:3]):  # the law's curve out to the point (extrapolation)
-        if lo is None or not lo > 0 or not r[first] > 0:
+        # A curve law's value depends on the run's whole schedule, which a grid through one
+        # point does not have: such laws get the predicted points only.
+        if curves or lo is None or not lo > 0 or not r[first] > 0:
             continue
         grid = np.geomspace(min(lo, r[first]), max(lo, r[first]) * 1.2, 100)
         point = {n: np.full_like(grid, r[n]) for n in task.fit.law.inputs if n != first}

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
+import attrs
 import numpy as np
 
 from ..uncertainty import Uncertainty
@@ -56,8 +57,6 @@ def _fit(fit_json: Optional[Dict[str, Any]], law_spec, registry):
     theta = family.to_fit(params) if usable else np.array(list(params.values()))
     unc = Uncertainty.from_json(fit_json.get("uncertainty"))
     if unc is not None:
-        import attrs
-
         derived_order = ["a", "b", "G"]
         unc = attrs.evolve(
             unc, params={k: unc.params[k] for k in params if k in unc.params},
@@ -74,8 +73,6 @@ def _fit(fit_json: Optional[Dict[str, Any]], law_spec, registry):
 
 def _extra_fields(fit_json) -> Dict[str, Any]:
     """FitResult fields beyond the core ones that results.json carries (e.g. diagnostics)."""
-    import attrs
-
     from ..results import FitResult
 
     names = {f.name for f in attrs.fields(FitResult)}
@@ -141,6 +138,9 @@ def rebuild_task(data: Dict[str, Any], registry):
         return _Generic(data)
     law_spec = data.get("law_spec") or {}
     fit, usable = _fit(data.get("fit"), law_spec, registry)
+    labels = {k: tuple(v) for k, v in ((data.get("data") or {}).get("labels") or {}).items()}
+    if fit is not None and labels:  # the fit takes run names again, as in the run
+        fit = attrs.evolve(fit, labels=labels)
     inputs, target = _data(data)
     law: Any
     try:
@@ -151,10 +151,8 @@ def rebuild_task(data: Dict[str, Any], registry):
     task: Any
     common = dict(name=data["name"], dataset=data["dataset"], law=law, fit=fit)
     if kind == "fit":
-        labels = (data.get("data") or {}).get("labels") or {}
         task = FitTaskResult(**common, inputs=inputs, target=target, truth=data.get("truth"),
-                             notes=data.get("notes", []),
-                             labels={k: tuple(v) for k, v in labels.items()})
+                             notes=data.get("notes", []), labels=labels)
     elif kind == "predict":
         task = PredictResult(**common, predictions=data["predictions"], noise=data["noise"],
                              inputs=inputs, target=target, notes=data.get("notes", []))

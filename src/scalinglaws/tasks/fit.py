@@ -216,8 +216,7 @@ class FitTask:
         truth = _truth(table.meta, self.law, result.params)
         return FitTaskResult(name=name, dataset=self.dataset, law=self.law, fit=result,
                              inputs={n: x[:, i] for i, n in enumerate(family.inputs)}, target=y,
-                             truth=truth, notes=list(table.notes),
-                             labels=id_labels(family, self.law, table))
+                             truth=truth, notes=list(table.notes), labels=result.labels)
 
 
 def fit_table(task, ctx, table):
@@ -230,6 +229,8 @@ def fit_table(task, ctx, table):
     estimator = make_estimator(task.estimator, family, ctx.registry)
     x, y = observations(family, law, table, log_target=getattr(estimator, "space", "log") == "log")
     result = estimator.fit(family, x, y, seed=ctx.seed)
+    # The names behind the run-id codes, so that predictions can be asked for by name.
+    result = attrs.evolve(result, labels=id_labels(family, law, table))
     unc = fit_uncertainty(task.uncertainty, family, estimator, x, y, result, seed=ctx.seed)
     if unc is not None:
         result = attrs.evolve(result, uncertainty=unc)

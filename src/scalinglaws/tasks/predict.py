@@ -14,12 +14,13 @@ intervals.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import attrs
 import numpy as np
 
-from ..results import FitResult, jsonable
+from ..errors import FitError
+from ..results import FitResult, jsonable, missing_inputs_message
 from ..spec.fields import field, one_of
 from ..spec.model import EstimatorSpec, LawSpec
 from ..uncertainty import UncertaintySpec
@@ -41,8 +42,10 @@ class PredictTask:
         "How to fit; the family's published recipe when omitted."))
     uncertainty: UncertaintySpec = field(factory=UncertaintySpec, doc=(
         "Intervals: `{method: bootstrap | sandwich | hessian | none, n: 1000, level: 0.95}`."))
-    at: Tuple[Dict[str, float], ...] = field(validator=_points, doc=(
-        "Points to predict at, by input name: `[{N: 7.0e+10, D: 1.4e+12}]`."))
+    at: Tuple[Dict[str, Union[float, str]], ...] = field(validator=_points, doc=(
+        "Points to predict at, by input name: `[{N: 7.0e+10, D: 1.4e+12}]`. Run-id inputs "
+        "(lr_annealing's `run`) take the names of the fitted runs or numbers; a curve law reads "
+        "the points as per-step rows, rows with equal run ids forming one run from its start."))
     noise: str = field(default="log_residual", validator=one_of("log_residual", "none"), doc=(
         "Noise model of prediction intervals: `log_residual` (multiplicative, scale = 1.4826 MAD "
         "of the fit's log residuals) or `none` (confidence intervals only)."))
@@ -56,12 +59,9 @@ class PredictTask:
         if not out and self.law.expression is None and self.law.groups is None:
             from .fit import resolve_law
 
-            inputs = resolve_law(self.law, registry).inputs
+            family = resolve_law(self.law, registry)
             for i, point in enumerate(self.at):
-                missing = [n for n in inputs if n not in point]
-                if missing:
-                    out.append((("at", i), f"point needs {', '.join(missing)} (the law's inputs "
-                                f"are {', '.join(inputs)})"))
+                out += point_problems(family, point, ("at", i))
         return out
 
     def run(self, ctx, name: str) -> PredictResult:
@@ -69,16 +69,31 @@ class PredictTask:
         family, estimator, x, y, fit = fit_table(self, ctx, table)
         missing = sorted({n for p in self.at for n in family.inputs if n not in p})
         if missing:
-            from ..errors import FitError
-
             raise FitError(f"task {name!r}: every point of `at` needs {', '.join(missing)} "
                            f"(inputs of {family.name}); grouped laws are not supported yet")
-        points = {n: np.array([float(p[n]) for p in self.at]) for n in family.inputs}
+        try:  # run names -> the fit's codes; the rows show the names again
+            coded = fit.coded({n: [p[n] for p in self.at] for n in family.inputs})
+            points = {n: np.asarray(v, dtype=np.float64) for n, v in coded.items()}
+        except ValueError as e:
+            raise FitError(f"task {name!r}: `at`: {e}") from None
         rows = predict_rows(family, estimator, x, y, fit, points, noise=self.noise, seed=ctx.seed)
+        for row, point in zip(rows, self.at):
+            row.update({n: point[n] for n in family.id_inputs})
         return PredictResult(name=name, dataset=self.dataset, law=self.law, fit=fit, predictions=rows,
                              noise=self.noise, inputs={n: x[:, i] for i, n in
                                                        enumerate(family.inputs)},
                              target=y, notes=list(table.notes))
+
+
+def point_problems(family, point: Dict[str, Any], at: tuple) -> List[tuple]:
+    """A point of `at` lacking inputs, or with text where a number belongs (only run-id inputs
+    take names; whether a name was fitted is known once the data are loaded)."""
+    missing = [n for n in family.inputs if n not in point]
+    if missing:
+        return [(at, f"point {missing_inputs_message(family, missing)}")]
+    names = f" (only {', '.join(family.id_inputs)} takes names)" if family.id_inputs else ""
+    return [(at + (n,), f"expected a number, got {v!r}{names}")
+            for n, v in point.items() if isinstance(v, str) and n not in family.id_inputs]
 
 
 def noise_scale(fit: FitResult, x, y) -> float:
@@ -161,8 +176,14 @@ class PredictResult:
             "name": self.name, "kind": self.kind, "dataset": self.dataset,
             "law_spec": attrs.asdict(self.law), "fit": self.fit.to_json(), "noise": self.noise,
             "predictions": self.predictions, "notes": self.notes,
-            "data": {"inputs": self.inputs, "target": self.target},
+            "data": {"inputs": self.inputs, "target": self.target,
+                     **({"labels": self.labels} if self.labels else {})},
         })
+
+    @property
+    def labels(self) -> Dict[str, tuple]:
+        """Text run ids by input (code i is labels[name][i]), as the fit task keeps them."""
+        return self.fit.labels
 
     @property
     def data_notes(self) -> List[str]:
