@@ -151,3 +151,120 @@ def test_bootstrap_rows_sharded_over_four_devices_equal_one_device():
     assert (one["devices"], four["devices"]) == (1, 4)
     np.testing.assert_allclose(four["values"], one["values"], rtol=1e-10)
     np.testing.assert_allclose(four["thetas"], one["thetas"], rtol=1e-6, atol=1e-9)
+
+
+# One fit's starts and the mixture optimiser's draws, budgets and starts, on 4 simulated devices,
+# against the unsharded programs in the same process (a 1-device mesh runs core.fit's plain
+# program; jax.vmap of mixture.optimise.solve is the mixture's 1-device program).
+SINGLE_FIT_AND_MIXTURE = textwrap.dedent(
+    """
+    import functools, itertools, json
+    import jax, jax.numpy as jnp, numpy as np
+    from scalinglaws import core
+    from scalinglaws.core import sharding as sh
+    from scalinglaws.laws.chinchilla import chinchilla
+    from scalinglaws.mixture import optimise as mo
+
+    assert jax.device_count() == 4, jax.devices()
+    model = core.Model(chinchilla.log_predict, chinchilla.log_predict_and_jac)
+    grid = list(itertools.product((-1.0, 1.0), (0.0, 10.0), (0.0, 10.0), (0.1, 0.8), (0.1, 0.8)))
+    # 35 starts: padded to 36 (one copy of the last start, which must never be selected).
+    starts = np.array(grid + [(0.5, 5.0, 7.0, 0.3, 0.3), (2.0, 30.0, 30.0, 2.0, 2.0),
+                              (0.0, 1.0, 1.0, 0.5, 0.5)], dtype=np.float64)
+    rng = np.random.default_rng(3)
+    n = np.exp(rng.uniform(np.log(7e7), np.log(1.6e10), 40))
+    d = np.exp(rng.uniform(np.log(5e9), np.log(5e11), 40))
+    loss = (1.8 + 480.0 / n ** 0.35 + 2100.0 / d ** 0.37) * np.exp(0.01 * rng.standard_normal(40))
+    x, t = chinchilla.prepare(np.column_stack([n, d])), np.log(loss)
+    one = sh.batch_mesh(jax.devices()[:1])
+    # Layouts: survivors split (32 of 35), padding kept to the end (FULL), survivors replicated
+    # (18 and 6: not multiples of 4), and a split selection out of the padded rows (20, then 8).
+    schedules = [core.DEFAULT_SCHEDULE, core.FULL_SCHEDULE,
+                 core.Schedule(stages=((0, 3), (18, 3)), polish=6),
+                 core.Schedule(stages=((20, 2),), polish=8, polish_curvature="irls")]
+    fits = []
+    for schedule in schedules:
+        four = core.fit(model, starts, x, t, schedule=schedule)
+        ref = core.fit(model, starts, x, t, schedule=schedule, mesh=one)
+        fits.append({"devices": [len(four.value.sharding.device_set),
+                                 len(ref.value.sharding.device_set)],
+                     **{k: [np.asarray(getattr(r, k)).tolist() for r in (four, ref)]
+                        for k in four._fields}})
+
+    S, D, B = 6, 3, 10  # 10 draws: padded to 12
+    def law(params, r, context):
+        return params["c"] + jnp.exp(params["b"] @ r)
+    base = {"c": np.array([2.0, 2.5, 3.0]), "b": -rng.uniform(0.5, 2.0, (D, S))}
+    draws = {"c": base["c"] + 0.01 * rng.normal(size=(B, D)),
+             "b": base["b"] * (1 + 0.05 * rng.normal(size=(B, D, S)))}
+    built = mo._build(law, base, s=S, names=list("abcdef"), weights=np.array([0.5, 0.3, 0.2]),
+                      target=None, lower=None, upper=[0.5] * S, budget=None, unique_tokens=None,
+                      max_epochs=None, penalty=None, cost_per_token=None, spend=None,
+                      context=None)
+    setup, prob = built.setup, built.prob
+    dprob = prob._replace(params=jax.tree_util.tree_map(jnp.asarray, draws))
+    dstarts = jax.random.dirichlet(jax.random.key(1), jnp.ones(S), (B, 4), dtype=jnp.float64)
+    cfg = dict(iterations=60, polish=10)
+    four = mo._solve_draws_jit(setup, dprob, dstarts, **cfg)
+    ref = jax.jit(jax.vmap(lambda p, s: mo.solve(setup, prob._replace(params=p), s, **cfg)))(
+        dprob.params, dstarts)
+    starts30 = jax.random.dirichlet(jax.random.key(2), jnp.ones(S), (30,), dtype=jnp.float64)
+    point = mo._solve_jit(setup, prob, starts30, **cfg)
+    point_ref = jax.jit(functools.partial(mo.solve, setup, **cfg))(prob, starts30)
+    frontier = mo.mixture_frontier(law, base, weights=[0.5, 0.3, 0.2], sources=list("abcdef"),
+                                   budgets=[1e9, 2e9, 4e9], unique_tokens=[1e9] * S, n_starts=10)
+    budget_probs = [mo._build(law, base, s=S, names=list("abcdef"),
+                              weights=np.array([0.5, 0.3, 0.2]), target=None, lower=None,
+                              upper=None, budget=b, unique_tokens=[1e9] * S, max_epochs=None,
+                              penalty=None, cost_per_token=None, spend=None, context=None).prob
+                    for b in (1e9, 2e9, 4e9)]
+    fstarts = jax.random.dirichlet(jax.random.key(0), jnp.ones(S), (10,), dtype=jnp.float64)
+    frontier_ref = [np.asarray(jax.jit(functools.partial(mo.solve, setup, iterations=300,
+                                                         polish=30))(p, fstarts).r)
+                    for p in budget_probs]
+    print(json.dumps({
+        "fits": fits,
+        "draw_devices": len(four.r.sharding.device_set),
+        "draws": {k: [np.asarray(getattr(s, k)).tolist() for s in (four, ref)]
+                  for k in ("r", "value", "kkt_violation", "start_values")},
+        "point": {k: [np.asarray(getattr(s, k)).tolist() for s in (point, point_ref)]
+                  for k in ("r", "value", "start_values")},
+        "frontier": [frontier.proportions.tolist(), np.stack(frontier_ref).tolist()],
+    }))
+    """)
+
+
+@pytest.fixture(scope="module")
+def single_fit_and_mixture_on_four_devices() -> dict:
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
+               JAX_PLATFORMS="cpu")
+    proc = subprocess.run([sys.executable, "-c", SINGLE_FIT_AND_MIXTURE], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_single_fit_starts_sharded_over_four_devices_equal_one_device(
+        single_fit_and_mixture_on_four_devices):
+    for fit in single_fit_and_mixture_on_four_devices["fits"]:
+        assert fit["devices"] == [4, 1]
+        (four_v, one_v), (four_t, one_t) = fit["values"], fit["thetas"]
+        np.testing.assert_allclose(fit["value"][0], fit["value"][1], rtol=1e-12, atol=0)
+        np.testing.assert_allclose(four_v, one_v, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(fit["theta"][0], fit["theta"][1], rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(four_t, one_t, rtol=1e-6, atol=1e-9)
+        assert fit["iterations"][0] == fit["iterations"][1]
+        assert fit["converged"][0] == fit["converged"][1]
+        assert fit["n_at_best"][0] == fit["n_at_best"][1]
+    # FULL_SCHEDULE polishes every start: the padding copy is dropped, 35 survivors remain.
+    assert len(single_fit_and_mixture_on_four_devices["fits"][1]["values"][0]) == 35
+
+
+def test_mixture_draws_budgets_and_starts_sharded_over_four_devices_equal_one_device(
+        single_fit_and_mixture_on_four_devices):
+    out = single_fit_and_mixture_on_four_devices
+    assert out["draw_devices"] == 4
+    for name in ("draws", "point"):
+        for key, (four, one) in out[name].items():
+            np.testing.assert_allclose(four, one, rtol=1e-12, atol=1e-15, err_msg=f"{name}.{key}")
+    np.testing.assert_allclose(*out["frontier"], rtol=1e-12, atol=1e-15)

@@ -17,17 +17,22 @@ needs ~80. On the Chinchilla data and 16 simulated data sets (4 truths, 2 noise 
 36 points) it found the optimum of running all 4500 starts to convergence every time (to 5e-11
 relative; that ``FULL`` run takes 10-30 s). Longer schedules remain available: ``stages=((0, 6),
 (512, 12), (64, 12), (16, 12)), polish=8, polish_curvature="irls"`` is the previous default.
+
+With several devices, :func:`fit` splits the starts over them (:func:`multistart_sharded`: the
+same stages, with the pruning choices made on gathered objective values); with one it runs
+:func:`multistart` unchanged.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import lm
+from . import sharding as sh
 from ._jit import jit
 from .model import Model
 from .objectives import Loss
@@ -111,6 +116,94 @@ def multistart(model: Model, starts, x, target, weights, *, loss: Loss, schedule
 _multistart_jit = jit(multistart, static_argnames=("model", "loss", "schedule", "max_iter", "ftol"))
 
 
+class _Rows(NamedTuple):
+    """Static layout of the states in :func:`multistart_sharded` (Python values, not traced)."""
+
+    split: bool  # each device holds its block of rows (else every device holds all rows)
+    total: int  # global row count, padding included
+    valid: int  # the first ``valid`` global rows are real starts; the rest copy the last one
+
+
+def _select_split(states: lm.LMState, rows: _Rows, keep: int, n_dev: int):
+    """``_best`` over the global rows, inside the per-device program; (states, layout).
+
+    The objective values are gathered (a few numbers per start), the top ``keep`` are chosen on
+    every device alike, and only the chosen rows travel. Padding rows get +inf first: as copies
+    of the last start they tie with it, and top_k would otherwise take a copy in place of a
+    worse real start. top_k breaks ties by lower index, as on one device, so real starts with an
+    infinite objective still come before the padding.
+    """
+    if keep <= 0 or keep >= rows.valid:
+        return states, rows
+    values = sh.all_rows(states.value) if rows.split else states.value
+    if rows.total != rows.valid:
+        values = jnp.where(jnp.arange(rows.total) < rows.valid, values, jnp.inf)
+    _, idx = jax.lax.top_k(-values, keep)
+    chosen = sh.take_rows(states, idx) if rows.split else _take(states, idx)
+    if keep % n_dev == 0:
+        # Survivors split again: each device steps keep / n_dev of them.
+        return sh.local_block(chosen), _Rows(True, keep, keep)
+    # A count the devices do not divide is small (a few polished survivors): every device steps
+    # all of them, which costs no more wall time than a split with padding would.
+    return chosen, _Rows(False, keep, keep)
+
+
+def multistart_sharded(model: Model, starts, x, target, weights, *, mesh, loss: Loss,
+                       schedule: Schedule, max_iter: int, ftol: float) -> MultiStartResult:
+    """:func:`multistart` with the starts split over the devices of ``mesh``; pure, jittable.
+
+    The same algorithm row for row: every row's steps read only that row (converged rows stay
+    put), and the selections between stages are the same top_k over the same values, so the
+    result equals one device's up to floating-point reassociation in the compiled code. Each
+    device runs its own loops (``jax.shard_map``, no per-iteration communication); devices talk
+    only at a selection (gather of the objective values, then of the chosen rows) and at the end
+    (gather of the survivors, so every device returns the whole result).
+    """
+    n_dev = mesh.devices.size
+    n_starts = starts.shape[0]
+    total = sh.round_up(n_starts, n_dev)
+    if total != n_starts:  # copies of the last start: valid problems, masked out of every choice
+        starts = jnp.concatenate([starts, jnp.repeat(starts[-1:], total - n_starts, axis=0)])
+
+    def program(local_starts, x, target, weights):
+        states = jax.vmap(lambda th: lm.init_state(model, th, x, target, weights, loss))(
+            local_starts)
+        rows = _Rows(True, total, n_starts)
+        for keep, iters in schedule.stages:
+            states, rows = _select_split(states, rows, keep, n_dev)
+            states = lm.run_fixed(model, states, x, target, weights, loss, ftol, iters, "irls")
+        states, rows = _select_split(states, rows, schedule.polish, n_dev)
+        curvature = schedule.polish_curvature
+        if curvature != "irls":  # as in multistart
+            states = states._replace(n_quadratic=jnp.zeros_like(states.n_quadratic))
+        states = lm.run_to_convergence(model, states, x, target, weights, loss, ftol, max_iter,
+                                       curvature)
+        out = (states.theta, states.value, states.iterations, states.done)
+        if rows.split:
+            out = sh.all_rows(out)
+        return _finish(*(a[:rows.valid] for a in out))
+
+    spec = jax.sharding.PartitionSpec
+    # check_vma off, as in sharding.sharded_batch_map; out_specs replicated: every device
+    # returns the same gathered result.
+    return jax.shard_map(program, mesh=mesh, in_specs=(spec(sh.BATCH_AXIS), spec(), spec(), spec()),
+                         out_specs=spec(), check_vma=False)(starts, x, target, weights)
+
+
+def _finish(theta, value, iterations, done) -> MultiStartResult:
+    """The polished survivors best first (stable sort, as in :func:`multistart`)."""
+    order = jnp.argsort(value)
+    theta, value, iterations, done = theta[order], value[order], iterations[order], done[order]
+    best = value[0]
+    at_best = value <= best + AT_BEST_RTOL * jnp.abs(best)
+    return MultiStartResult(theta=theta[0], value=best, thetas=theta, values=value,
+                            iterations=iterations, converged=done, n_at_best=jnp.sum(at_best))
+
+
+_multistart_sharded_jit = jit(multistart_sharded, static_argnames=(
+    "mesh", "model", "loss", "schedule", "max_iter", "ftol"))
+
+
 def require_float64(**arrays) -> None:
     """Solvers run in float64: single precision cannot resolve Huber deltas of 1e-3 on log losses."""
     for name, a in arrays.items():
@@ -136,7 +229,7 @@ def check_schedule(schedule: Schedule) -> None:
 
 def fit(model: Model, starts, x, target, weights=None, *, loss: Loss = Loss(),
         schedule: Schedule = DEFAULT_SCHEDULE, max_iter: int = 500,
-        ftol: float = 1e-12) -> MultiStartResult:
+        ftol: float = 1e-12, mesh: Optional[jax.sharding.Mesh] = None) -> MultiStartResult:
     """Multi-start robust fit of ``model`` to ``target``; jit-compiled once per model and shape.
 
     Args:
@@ -149,6 +242,9 @@ def fit(model: Model, starts, x, target, weights=None, *, loss: Loss = Loss(),
       max_iter: iteration cap per start; ftol: relative decrease below which a step is negligible
         (a start stops when actual and predicted relative decreases are both below it, or after
         two kept steps below it; see ``lm``).
+      mesh: a 1-D device mesh with axis ``"batch"`` (``sharding.batch_mesh``); default all of
+        ``jax.devices()``. With several devices the starts are split over them
+        (:func:`multistart_sharded`, same result); with one, the plain program runs.
 
     Returns the polished survivors best first; ``theta`` and ``value`` are the best of them.
     """
@@ -158,5 +254,11 @@ def fit(model: Model, starts, x, target, weights=None, *, loss: Loss = Loss(),
     weights = jnp.ones_like(target) if weights is None else jnp.asarray(weights)
     require_float64(starts=starts, x=x, target=target, weights=weights)
     check_schedule(schedule)
-    return _multistart_jit(model, starts, x, target, weights, loss=loss, schedule=schedule,
-                           max_iter=max_iter, ftol=ftol)
+    # One device (the common case, checked without building a mesh): the unsharded program, so
+    # sharding costs it nothing, not even a copy or a second compilation.
+    if (jax.device_count() == 1 if mesh is None else mesh.devices.size == 1):
+        return _multistart_jit(model, starts, x, target, weights, loss=loss, schedule=schedule,
+                               max_iter=max_iter, ftol=ftol)
+    return _multistart_sharded_jit(model, starts, x, target, weights,
+                                   mesh=sh.batch_mesh() if mesh is None else mesh, loss=loss,
+                                   schedule=schedule, max_iter=max_iter, ftol=ftol)

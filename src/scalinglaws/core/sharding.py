@@ -20,6 +20,20 @@ on a TPU slice, and on several hosts:
   ``jax.experimental.multihost_utils.process_allgather`` gathers them (``fit_many`` does so when
   its outputs are not fully addressable). This path is documented, not tested here (one host).
 
+What is sharded, whenever JAX sees more than one device (on one device every caller runs its
+plain program: no mesh, no copy, no extra compilation):
+
+* ``batched.fit_many``: the datasets (:func:`sharded_batch_map`; no communication);
+* ``bootstrap.polish_resamples``: the (resample, start) rows (:func:`map_rows`);
+* ``multistart.fit``: the starts of one fit (``multistart.multistart_sharded``): every device
+  screens its block of starts; a pruning step gathers the objective values (:func:`all_rows`),
+  every device takes the same global top-k (padding rows masked to +inf) and only the chosen
+  rows move (:func:`take_rows`); survivors are split again when the device count divides their
+  number (:func:`local_block`), else every device polishes all of them; the survivors are
+  gathered at the end;
+* ``mixture.optimise``: the bootstrap draws, the token budgets of the frontier, and the
+  screening of the starts of the point solve (:func:`map_rows`).
+
 On CPU, several devices can be simulated with ``XLA_FLAGS=--xla_force_host_platform_device_count=4``
 set before JAX initialises (tests do it in a subprocess). Simulated devices share the same cores:
 they test the layout, not a speed-up (``benchmarks/bench_batched.py``: 2 simulated devices on 2
@@ -139,18 +153,61 @@ def map_rows(fun, batched: tuple, shared: tuple = (), mesh: Optional[Mesh] = Non
     ``fun(*batched, *shared)`` on one device.
 
     This is the hook for the bootstrap: its polish of the B x m (resample, start) rows is such a
-    function of ``(theta0, w_rows)`` with ``(x, target)`` shared.
+    function of ``(theta0, w_rows)`` with ``(x, target)`` shared. The batched arguments may be
+    pytrees (the mixture optimiser's draws of a law's parameters); every leaf has the R rows.
     """
     mesh = batch_mesh() if mesh is None else mesh
     import jax.numpy as jnp
 
-    rows = batched[0].shape[0]
+    rows = jax.tree_util.tree_leaves(batched)[0].shape[0]
     extra = round_up(rows, mesh.devices.size) - rows
     if extra:
-        batched = tuple(jnp.concatenate([a, jnp.repeat(a[-1:], extra, axis=0)], axis=0)
-                        for a in batched)
+        batched = jax.tree_util.tree_map(
+            lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], extra, axis=0)], axis=0), batched)
     out = sharded_batch_map(fun, mesh, len(batched), len(shared))(*batched, *shared)
     return jax.tree_util.tree_map(lambda a: a[:rows], out) if extra else out
+
+
+# Collectives for programs written per device (inside ``jax.shard_map`` over ``BATCH_AXIS``) whose
+# rows are split in equal contiguous blocks: device i holds global rows i * m ... (i + 1) * m - 1.
+
+
+def all_rows(tree, axis_name: str = BATCH_AXIS):
+    """Every device's block of rows, concatenated in global order on every device."""
+    return jax.tree_util.tree_map(lambda a: jax.lax.all_gather(a, axis_name, tiled=True), tree)
+
+
+def take_rows(tree, idx, axis_name: str = BATCH_AXIS):
+    """Global rows ``idx`` (the same on every device) of a row-split pytree, on every device.
+
+    Each device contributes only the chosen rows it owns (a (len(idx), ...) block, the rest
+    arbitrary), the blocks are gathered, and every row is read from its owner's block: the
+    communication is d x len(idx) rows, not the whole batch, and the rows are copied bit for bit
+    (no arithmetic, unlike a masked ``psum``).
+    """
+    import jax.numpy as jnp
+
+    m = jax.tree_util.tree_leaves(tree)[0].shape[0]
+    owner = idx // m
+    local = jnp.clip(idx - jax.lax.axis_index(axis_name) * m, 0, m - 1)
+    picks = jnp.arange(idx.shape[0])
+
+    def one(a):
+        blocks = jax.lax.all_gather(a[local], axis_name)  # (d, len(idx), ...)
+        return blocks[owner, picks]
+
+    return jax.tree_util.tree_map(one, tree)
+
+
+def local_block(tree, axis_name: str = BATCH_AXIS):
+    """This device's contiguous block of rows of a pytree every device holds whole."""
+    n = jax.lax.axis_size(axis_name)
+
+    def one(a):
+        m = a.shape[0] // n
+        return jax.lax.dynamic_slice_in_dim(a, jax.lax.axis_index(axis_name) * m, m, axis=0)
+
+    return jax.tree_util.tree_map(one, tree)
 
 
 def gather_to_host(a) -> np.ndarray:

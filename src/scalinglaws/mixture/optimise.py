@@ -73,6 +73,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import core  # noqa: F401  (float64)
+from ..core import sharding as sh
 from ..core._jit import jit
 from .simplex import InfeasibleMixture, check_feasible, check_spend, project, project_spend_kkt
 
@@ -250,12 +251,26 @@ class Solution(NamedTuple):
     start_values: jax.Array  # (K,) objective of every start after the screening iterations
 
 
-def solve(setup: Setup, prob: Problem, starts, *, iterations: int, polish: int) -> Solution:
-    """Projected gradient from every row of ``starts`` (K, S), polish of the best; pure."""
+def _screen(setup: Setup, prob: Problem, starts, iterations: int):
+    """``iterations`` projected-gradient steps from every row of ``starts``; rows independent."""
     starts = jax.vmap(lambda v: _project(setup, prob, v))(starts)
     states = jax.vmap(lambda r: _init(setup, prob, r))(starts)
     step = jax.vmap(lambda s: _pg_step(setup, prob, s))
-    states = jax.lax.fori_loop(0, iterations, lambda _, s: step(s), states)
+    return jax.lax.fori_loop(0, iterations, lambda _, s: step(s), states)
+
+
+def solve(setup: Setup, prob: Problem, starts, *, iterations: int, polish: int,
+          shard_starts: bool = False) -> Solution:
+    """Projected gradient from every row of ``starts`` (K, S), polish of the best; pure.
+
+    ``shard_starts``: split the screening of the starts over all devices
+    (``core.sharding.map_rows``; the rows are independent, so the result is the same); the
+    polish of the single best start runs whole on every device.
+    """
+    if shard_starts:
+        states = sh.map_rows(lambda st, p: _screen(setup, p, st, iterations), (starts,), (prob,))
+    else:
+        states = _screen(setup, prob, starts, iterations)
     values = states[1]
     best = jnp.argmin(jnp.where(jnp.isfinite(values), values, jnp.inf))
     state = jax.tree_util.tree_map(lambda a: a[best], states)
@@ -277,21 +292,49 @@ def _axes(**moving) -> Problem:
                       for f in Problem._fields})
 
 
+def _solve_point(setup: Setup, prob: Problem, starts, *, iterations: int, polish: int) -> Solution:
+    """``solve`` of one problem, its starts split over the devices when there are several."""
+    # The device count is fixed when this is traced: one device compiles the plain program.
+    return solve(setup, prob, starts, iterations=iterations, polish=polish,
+                 shard_starts=jax.device_count() > 1)
+
+
 def _solve_draws(setup: Setup, prob: Problem, starts, *, iterations: int, polish: int) -> Solution:
-    """``solve`` vmapped over draws: prob.params and starts carry a leading B axis."""
-    return jax.vmap(lambda p, s: solve(setup, p, s, iterations=iterations, polish=polish),
-                    in_axes=(_axes(params=0), 0))(prob, starts)
+    """``solve`` vmapped over draws: prob.params and starts carry a leading B axis.
+
+    With several devices the draws are split over them (``core.sharding.map_rows``): each
+    draw's solve reads only its own row, so every device solves its block with no communication
+    and the result equals one device's.
+    """
+    def run(params, starts, rest: Problem) -> Solution:
+        return jax.vmap(lambda p, s: solve(setup, rest._replace(params=p), s,
+                                           iterations=iterations, polish=polish))(params, starts)
+
+    rest = prob._replace(params=None)
+    if jax.device_count() > 1:  # fixed when traced, as in _solve_point
+        return sh.map_rows(run, (prob.params, starts), (rest,))
+    return run(prob.params, starts, rest)
 
 
 def _solve_budgets(setup: Setup, prob: Problem, starts, *, iterations: int, polish: int) -> Solution:
     """``solve`` vmapped over token budgets: the caps, the normalised costs and the context move
-    with T (leading axis P); the starts are shared."""
-    return jax.vmap(lambda p: solve(setup, p, starts, iterations=iterations, polish=polish),
-                    in_axes=(_axes(upper=0, cost=0, limit=0, context=0),))(prob)
+    with T (leading axis P); the starts are shared. Budgets split over the devices like draws."""
+    def run(prob: Problem, starts) -> Solution:
+        return jax.vmap(lambda p: solve(setup, p, starts, iterations=iterations, polish=polish),
+                        in_axes=(_axes(upper=0, cost=0, limit=0, context=0),))(prob)
+
+    if jax.device_count() > 1:  # fixed when traced, as in _solve_point
+        moving = ("upper", "cost", "limit", "context")
+        rest = prob._replace(**{f: None for f in moving})  # type: ignore[arg-type]  # passed apart
+        return sh.map_rows(
+            lambda up, co, li, cx, rest, st: run(
+                rest._replace(upper=up, cost=co, limit=li, context=cx), st),
+            tuple(getattr(prob, f) for f in moving), (rest, starts))
+    return run(prob, starts)
 
 
 _STATIC = ("setup", "iterations", "polish")
-_solve_jit = jit(solve, static_argnames=_STATIC)
+_solve_jit = jit(_solve_point, static_argnames=_STATIC)
 _solve_draws_jit = jit(_solve_draws, static_argnames=_STATIC)
 _solve_budgets_jit = jit(_solve_budgets, static_argnames=_STATIC)
 
