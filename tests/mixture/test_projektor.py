@@ -235,3 +235,133 @@ def test_task_errors_name_file_row_and_fix(project, write_spec):
         sl.run(spec, out=False)
     with pytest.raises(ScalingLawsError, match=r"sources\.web: no such file 'nope.csv'"):
         sl.load_spec(write_spec(SPEC.format(extra="").replace("web: web.csv", "web: nope.csv")))
+
+
+# --- revealed samples that differ by pilot size --------------------------------------------------
+N1, N2, NT = 1e3, 4e3, 16000.0
+
+
+@pytest.fixture(scope="module")
+def clouds2():
+    """Size N2's revealed samples: other draws from the same sources (same shapes, same
+    validation set)."""
+    return pj.make_clouds(make_features(seed=1)[0], make_features()[1])
+
+
+def _mapped_formula(p, clouds, clouds2, n=NT):
+    """[ln(N/N1) L2 - ln(N/N2) L1] / ln(N2/N1), L_k with size k's own OT distance (mixtures
+    ``p`` (K, S) or (S,))."""
+    ps = np.atleast_2d(p)  # one point at a time: one compilation whatever K
+    w1, w2 = (np.array([float(pj.ot_distance(q, c).value) for q in ps]) for c in (clouds, clouds2))
+    l1 = np.asarray(pj.predict(pj.canonical(THETA), ps, w1))
+    l2 = np.asarray(pj.predict(pj.canonical(THETA2), ps, w2))
+    out = (np.log(n / N1) * l2 - np.log(n / N2) * l1) / np.log(N2 / N1)
+    return out if np.ndim(p) == 2 else float(out[0])
+
+
+def test_mapped_prediction_and_selection_with_samples_per_size(clouds, clouds2):
+    t1, t2 = pj.canonical(THETA), pj.canonical(THETA2)
+    p = np.random.default_rng(3).dirichlet(np.ones(3), 5)
+    w1, w2 = (np.array([float(pj.ot_distance(q, c).value) for q in p]) for c in (clouds, clouds2))
+    assert np.max(np.abs(w1 - w2)) > 0.05  # the sizes' distances really differ
+    for n in (np.sqrt(N1 * N2), NT):
+        want = _mapped_formula(p, clouds, clouds2, n)
+        np.testing.assert_allclose(np.asarray(pj.predict_mapped(t1, t2, p, w1, w2, n, N1, N2)),
+                                   want, rtol=1e-12)
+    upper = [1.0, 0.1, 1.0]
+    sel = pj.select_mapped(t1, clouds, t2, clouds2, NT, N1, N2, upper=upper)
+    q = np.asarray(sel.p)
+    assert float(sel.predicted) == pytest.approx(_mapped_formula(q, clouds, clouds2), rel=1e-10)
+    assert float(sel.stationarity) < 1e-5 and bool(sel.at_upper[1])
+    # The selection's gradient (both sizes' OT gradients with the log-N weights) against central
+    # finite differences of the explicit formula, in every direction within the simplex.
+    h = 1e-5
+    d = np.array([_direction(i) for i in range(3)])
+    fd = (_mapped_formula(q + h * d, clouds, clouds2)
+          - _mapped_formula(q - h * d, clouds, clouds2)) / (2 * h)
+    np.testing.assert_allclose(d @ np.asarray(sel.grad), fd, atol=1e-6)
+    assert abs(float(np.asarray(sel.grad)[1])) > 1e-3  # the binding bound: a real check
+    # No feasible mixture nearby does better (a local check; the first-order conditions hold).
+    moves = np.array([[1, 0, -1], [-1, 0, 1], [1, -1, 0], [0, -1, 1]])  # keep p_code <= 0.1
+    near = q + 0.02 * moves
+    assert float(sel.predicted) <= float(np.min(_mapped_formula(near, clouds, clouds2)))
+    with pytest.raises(ValueError, match="one OT distance per pilot size"):
+        sel.ot  # noqa: B018
+
+
+def test_identical_samples_per_size_give_todays_selection(clouds):
+    t1, t2 = pj.canonical(THETA), pj.canonical(THETA2)
+    today = pj.select(pj.interpolate(t1, t2, NT, N1, N2), clouds, upper=[1.0, 0.2, 1.0])
+    same = pj.select_mapped(t1, clouds, t2, clouds, NT, N1, N2, upper=[1.0, 0.2, 1.0])
+    # Equal up to where the search stops (two warm-started Sinkhorns instead of one): ~4e-7.
+    np.testing.assert_allclose(np.asarray(same.p), np.asarray(today.p), atol=1e-6)
+    assert float(same.predicted) == pytest.approx(float(today.predicted), rel=1e-10)
+    ref = pj.ot_distance(same.p, clouds)
+    for o in same.ots:
+        np.testing.assert_allclose(np.asarray(o.calibrated), np.asarray(ref.calibrated), atol=1e-12)
+
+
+@pytest.fixture
+def project_by_size(project, clouds2):
+    """The `project` folder plus size N2's own samples (web2.csv, code2.npy, books2.csv), pilot
+    runs at N2 generated with them, and held-out runs at N = 16000 from the mapped formula."""
+    folder, truth = project
+    feats2 = make_features(seed=1)[0]
+    np.savetxt(folder / "web2.csv", feats2[0], delimiter=",", header="x,y", comments="")
+    np.save(folder / "code2.npy", feats2[1])
+    np.savetxt(folder / "books2.csv", feats2[2], delimiter=",")
+    shared = (folder / "pilots.csv").read_text()
+    lines = [ln for ln in shared.splitlines() if ln.split(",")[3] != "4000"]
+    p, _, y = _pilots(clouds2, truth[N2], 20, seed=11)
+    held = np.random.default_rng(12).dirichlet(np.ones(3), 4)
+    rows = [(row, 4000, v) for row, v in zip(p, y)]
+    rows += list(zip(held, [16000] * len(held),
+                     _mapped_formula(held, pj.make_clouds(*make_features()), clouds2)))
+    lines += [",".join(repr(float(v)) for v in row) + f",{n},{float(v)!r}" for row, n, v in rows]
+    (folder / "pilots.csv").write_text("\n".join(lines) + "\n")
+    return folder, truth, shared
+
+
+def test_task_with_samples_per_size(project_by_size, clouds, clouds2, write_spec):
+    folder, truth, shared = project_by_size
+    by_size = "sources_by_size: {4000: {web: web2.csv, code: code2.npy, books: books2.csv}}"
+    spec = write_spec(SPEC.format(extra=f"lower: {{books: 0.1}}\n    pilot_sizes: [1000, 4000]\n"
+                                        f"    {by_size}"))
+    sl.run(spec, out=folder / "out")
+    res = json.loads((folder / "out" / "results.json").read_text())["tasks"][0]
+    assert res["fits"]["1000"]["rmse"] < 1e-10 and res["fits"]["4000"]["rmse"] < 1e-10
+    assert res["coefficients_at_target"] is None
+    # Held-out runs at N = 16000 follow the mapped formula exactly: projected without error.
+    assert res["held_out"]["n"] == 4 and res["held_out"]["max_abs_error"] < 1e-9
+    want = pj.select_mapped(truth[N1], clouds, truth[N2], clouds2, NT, N1, N2, lower=[0, 0, 0.1])
+    got = np.array([res["selection"]["proportions"][s] for s in ("web", "code", "books")])
+    np.testing.assert_allclose(got, np.asarray(want.p), atol=1e-6)
+    assert res["selection"]["predicted"] == pytest.approx(float(want.predicted), rel=1e-9)
+    assert res["selection"]["ot_by_size"]["4000"]["ot"] == pytest.approx(
+        float(want.ots[1].value), rel=1e-9)
+    from scalinglaws.mixture.projektor_task import SelectSourcesResult
+
+    again = SelectSourcesResult.from_json(res)
+    assert "\n".join(again.markdown({"projektor_pick.png"})) in (folder / "out" / "report.md").read_text()
+    # Identical files for both sizes (pilots from one set of samples): today's result.
+    (folder / "pilots.csv").write_text(shared)
+    spec = write_spec(SPEC.format(extra="sources_by_size: {1000: {web: web.csv}}"))
+    b = sl.run(spec, out=False).tasks[0].to_json()["selection"]
+    today = pj.select(pj.interpolate(truth[N1], truth[N2], NT, N1, N2), clouds)
+    np.testing.assert_allclose([b["proportions"][s] for s in ("web", "code", "books")],
+                               np.asarray(today.p), atol=1e-6)
+    assert b["predicted"] == pytest.approx(float(today.predicted), rel=1e-10)
+
+
+def test_sources_by_size_errors_name_the_key_and_the_fix(project, write_spec):
+    spec = write_spec(SPEC.format(extra="sources_by_size: {2000: {web: web.csv}}"))
+    with pytest.raises(DataError, match=r"sources_by_size: 2000 is not a pilot size \(the pilot "
+                                        r"sizes are 1000, 4000\); key the files by N1 or N2"):
+        sl.run(spec, out=False)
+    with pytest.raises(ScalingLawsError, match=r"source 'webb' .*is not in `sources`"):
+        sl.load_spec(write_spec(SPEC.format(extra="sources_by_size: {1000: {webb: web.csv}}")))
+    with pytest.raises(ScalingLawsError, match=r"no such file 'web9.csv'"):
+        sl.load_spec(write_spec(SPEC.format(extra="sources_by_size: {1000: {web: web9.csv}}")))
+    bad = "pilot_sizes: [1000, 4000]\n    sources_by_size: {3000: {web: web.csv}}"
+    with pytest.raises(ScalingLawsError, match=r"3000 is not one of `pilot_sizes` \(1000, 4000\)"):
+        sl.load_spec(write_spec(SPEC.format(extra=bad)))

@@ -48,24 +48,27 @@ validation points get b_j = 1 / m.
 
    i.e. weights w2 = ln(N/N1) / ln(N2/N1) and w1 = 1 - w2 (extrapolation for N > N2). The paper
    maps predictions; its OT distances may differ between the two sizes (each pilot training set
-   has its own). Here both sizes share one set of revealed samples, so W is common and mapping the
+   has its own). When both sizes share one set of revealed samples W is common and mapping the
    predictions is the same as mapping the coefficients, theta(N) = w1 theta_1 + w2 theta_2
-   (:func:`interpolate`).
+   (:func:`interpolate`, :func:`select`). When each size has its own samples (clouds_1,
+   clouds_2), L_k uses W_k(p), the distance to its own samples, and the predictions are mapped
+   (:func:`predict_mapped`, :func:`select_mapped`).
 
 4. Selection: minimise L(N, p) (or maximise, for accuracy) over {sum p = 1, l <= p <= u} by
    projected gradient with the exact projection of :mod:`.simplex`, the gradient
 
        dL/dp_i = (2 b2_i p_i + b1_i) W + B(p) dW/dp_i + 2 c2_i p_i + c1_i,
 
-   dW/dp_i from the potentials. The paper's update uses (b2_i p_i^2 + b1_i p_i + b0) G_i, the
-   multiplier of source i alone, in place of B(p) G_i; we use the exact gradient. Step sizes follow
-   the backtracking rule of :mod:`.optimise` (grow 1.5 on acceptance, halve on rejection; the paper
-   uses a fixed geometric decay). Every start is vmapped and the whole search is one jitted
-   program. Sinkhorn is warm-started from the potentials of the previous iterate (``inner``
-   iterations per evaluation, at the target eps) instead of solved from scratch: successive
-   mixtures are close, so a few sweeps suffice, and each iteration refreshes the current point's
-   potentials before comparing values (so acceptance compares like with like). The chosen mixture
-   is then re-evaluated with a full annealed Sinkhorn solve.
+   dW/dp_i from the potentials (per size samples: w1 dL_1/dp + w2 dL_2/dp, each term with its own
+   W_k and dW_k/dp, and one set of warm-started potentials per size). The paper's update uses (b2_i p_i^2
+   + b1_i p_i + b0) G_i, the multiplier of source i alone, in place of B(p) G_i; we use the
+   exact gradient. Step sizes follow the backtracking rule of :mod:`.optimise` (grow 1.5 on
+   acceptance, halve on rejection; the paper uses a fixed geometric decay). Every start is vmapped
+   and the whole search is one jitted program. Sinkhorn is warm-started from the potentials of the
+   previous iterate (``inner`` iterations per evaluation, at the target eps) instead of solved from
+   scratch: successive mixtures are close, so a few sweeps suffice, and each iteration refreshes
+   the current point's potentials before comparing values (so acceptance compares like with like).
+   The chosen mixture is then re-evaluated with a full annealed Sinkhorn solve.
 
 Everything here is a pure function of float64 arrays; the host-side helpers check shapes and
 feasibility and raise :class:`.simplex.InfeasibleMixture` or :class:`ValueError` in words.
@@ -73,7 +76,7 @@ feasibility and raise :class:`.simplex.InfeasibleMixture` or :class:`ValueError`
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Sequence
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -296,12 +299,28 @@ def project_performance(size, n1, n2, perf1, perf2):
     return (np.log(size / n1) * perf2 - np.log(size / n2) * perf1) / np.log(n2 / n1)
 
 
+def predict_mapped(theta1: Coefficients, theta2: Coefficients, p, ot1, ot2, size, n1, n2):
+    """L(N, p) = w1 L_1(p) + w2 L_2(p) (:func:`size_weights`), each pilot size's prediction with
+    its own OT distance ``ot_k`` (revealed samples that differ by size). With ot1 == ot2 this is
+    ``predict(interpolate(theta1, theta2, size, n1, n2), p, ot1)``."""
+    w1, w2 = size_weights(size, n1, n2)
+    return w1 * predict(theta1, p, ot1) + w2 * predict(theta2, p, ot2)
+
+
 # --- selection ---------------------------------------------------------------------------------
-class _Setup(NamedTuple):
+class _Term(NamedTuple):
+    """One pilot size's model in the objective: weight * L_k(p) with its own revealed samples."""
+
+    weight: jax.Array  # log-N weight (1 for a single model)
+    theta: Coefficients
+    clouds: Clouds
     cost: jax.Array
     lb: jax.Array  # log validation weights
     e: jax.Array  # absolute eps
-    theta: Coefficients
+
+
+class _Setup(NamedTuple):
+    terms: Tuple[_Term, ...]
     lower: jax.Array
     upper: jax.Array
     sign: jax.Array  # +1 minimise, -1 maximise
@@ -319,46 +338,68 @@ def _sweeps(cost, la, lb, f, g, e, n: int):
     return jax.lax.fori_loop(0, n, sweep, (f, g))
 
 
-def _evaluate(st: _Setup, clouds: Clouds, p, f, g, inner: int):
-    """Refine the potentials at ``p`` by ``inner`` sweeps; objective value and gradient there."""
-    a = sample_weights(p, clouds)
-    f, g = _sweeps(st.cost, jnp.log(a), st.lb, f, g, st.e, inner)
-    w = f @ a + g @ jnp.exp(st.lb)
-    dw = _source_means(f, clouds)
-    val = st.sign * predict(st.theta, p, w)
-    grad = st.sign * predict_grad(st.theta, p, w, dw)
-    return f, g, val, grad
+def _evaluate(st: _Setup, p, pots, inner: int):
+    """Refine every term's potentials at ``p`` by ``inner`` sweeps; objective value and gradient
+    there (a single term: L(p); two: w1 L_1(p) + w2 L_2(p), each with its own W_k and dW_k/dp)."""
+    single = len(st.terms) == 1
+    new, vals, grads = [], [], []
+    for t, (f, g) in zip(st.terms, pots):
+        a = sample_weights(p, t.clouds)
+        f, g = _sweeps(t.cost, jnp.log(a), t.lb, f, g, t.e, inner)
+        w = f @ a + g @ jnp.exp(t.lb)
+        dw = _source_means(f, t.clouds)
+        v, d = predict(t.theta, p, w), predict_grad(t.theta, p, w, dw)
+        if not single:
+            v, d = t.weight * v, t.weight * d
+        vals.append(v)
+        grads.append(d)
+        new.append((f, g))
+    val, grad = vals[0], grads[0]
+    for v, d in zip(vals[1:], grads[1:]):
+        val, grad = val + v, grad + d
+    return tuple(new), st.sign * val, st.sign * grad
 
 
-def _pg_step(st: _Setup, clouds: Clouds, inner: int, state):
-    p, f, g, _, _, eta = state
-    f, g, val, grad = _evaluate(st, clouds, p, f, g, inner)  # fresh value at the current point
+def _pg_step(st: _Setup, inner: int, state):
+    p, pots, _, _, eta = state
+    pots, val, grad = _evaluate(st, p, pots, inner)  # fresh value at the current point
     cand = project(p - eta * grad, st.lower, st.upper)
-    fc, gc, val_c, grad_c = _evaluate(st, clouds, cand, f, g, inner)
+    pots_c, val_c, grad_c = _evaluate(st, cand, pots, inner)
     d = cand - p
     bound = val + grad @ d + (d @ d) / (2.0 * eta)
     ok = jnp.isfinite(val_c) & (val_c <= bound + 1e-13 * jnp.abs(val))
     pick = lambda new, old: jnp.where(ok, new, old)  # noqa: E731
-    return (pick(cand, p), pick(fc, f), pick(gc, g), pick(val_c, val), pick(grad_c, grad),
-            jnp.where(ok, jnp.minimum(eta * GROW, ETA_MAX), eta * SHRINK))
+    return (pick(cand, p), jax.tree_util.tree_map(pick, pots_c, pots), pick(val_c, val),
+            pick(grad_c, grad), jnp.where(ok, jnp.minimum(eta * GROW, ETA_MAX), eta * SHRINK))
 
 
-def _init(st: _Setup, clouds: Clouds, p, eps: float, iterations: int, anneal: int):
-    a = sample_weights(p, clouds)
-    t = sinkhorn_cost(st.cost, a, jnp.exp(st.lb), eps=eps, iterations=iterations, anneal=anneal)
-    f, g, val, grad = _evaluate(st, clouds, p, t.f, t.g, 0)
-    return p, f, g, val, grad, jnp.asarray(ETA0, p.dtype)
+def _init(st: _Setup, p, eps: float, iterations: int, anneal: int):
+    pots = []
+    for t in st.terms:
+        a = sample_weights(p, t.clouds)
+        s = sinkhorn_cost(t.cost, a, jnp.exp(t.lb), eps=eps, iterations=iterations, anneal=anneal)
+        pots.append((s.f, s.g))
+    pots, val, grad = _evaluate(st, p, tuple(pots), 0)
+    return p, pots, val, grad, jnp.asarray(ETA0, p.dtype)
 
 
 class Selection(NamedTuple):
     p: jax.Array  # chosen mixture
-    predicted: jax.Array  # L(N, p) with a full Sinkhorn solve at p
-    ot: OTDistance  # at p
+    predicted: jax.Array  # L(N, p) with a full Sinkhorn solve at p (per size when mapped)
+    ots: Tuple[OTDistance, ...]  # at p: one (shared samples), or one per pilot size (N1, N2)
     grad: jax.Array  # dL/dp (centred on the free coordinates: ~0 there at an optimum)
     stationarity: jax.Array  # max violation of the first-order conditions on the capped simplex
     at_lower: jax.Array
     at_upper: jax.Array
     start_values: jax.Array  # (K,) predicted value of every start after screening
+
+    @property
+    def ot(self) -> OTDistance:
+        """The OT distance at ``p`` (one set of revealed samples; see ``ots`` when mapped)."""
+        if len(self.ots) != 1:
+            raise ValueError("this selection has one OT distance per pilot size (different "
+                             "revealed samples); read `ots[0]` (N1) and `ots[1]` (N2)")
+        return self.ots[0]
 
 
 def _stationarity(p, grad, lower, upper):
@@ -379,30 +420,57 @@ def _stationarity(p, grad, lower, upper):
     return r, viol, at_lower, at_upper
 
 
-def _select(theta, clouds: Clouds, lower, upper, starts, sign, *, eps: float, iterations: int,
-            anneal: int, steps: int, inner: int, polish: int, polish_inner: int) -> Selection:
-    cost = _cost(clouds)
-    m = clouds.validation.shape[0]
-    st = _Setup(cost, jnp.full(m, -jnp.log(m)), jnp.maximum(jnp.max(cost), 1e-300) * eps, theta,
-                lower, upper, sign)
+def _select(models, lower, upper, starts, sign, *, eps: float, iterations: int, anneal: int,
+            steps: int, inner: int, polish: int, polish_inner: int) -> Selection:
+    """``models``: a tuple of (weight, theta, clouds), the objective sum_k weight_k L_k(p)."""
+    terms = []
+    for weight, theta, clouds in models:
+        cost = _cost(clouds)
+        m = clouds.validation.shape[0]
+        terms.append(_Term(weight, theta, clouds, cost, jnp.full(m, -jnp.log(m)),
+                           jnp.maximum(jnp.max(cost), 1e-300) * eps))
+    st = _Setup(tuple(terms), lower, upper, sign)
     starts = jax.vmap(lambda v: project(v, lower, upper))(starts)
-    states = jax.vmap(lambda p: _init(st, clouds, p, eps, iterations, anneal))(starts)
-    step = jax.vmap(lambda s: _pg_step(st, clouds, inner, s))
+    states = jax.vmap(lambda p: _init(st, p, eps, iterations, anneal))(starts)
+    step = jax.vmap(lambda s: _pg_step(st, inner, s))
     states = jax.lax.fori_loop(0, steps, lambda _, s: step(s), states)
-    values = states[3]
+    values = states[2]
     best = jnp.argmin(jnp.where(jnp.isfinite(values), values, jnp.inf))
     state = jax.tree_util.tree_map(lambda x: x[best], states)
-    state = jax.lax.fori_loop(0, polish, lambda _, s: _pg_step(st, clouds, polish_inner, s), state)
+    state = jax.lax.fori_loop(0, polish, lambda _, s: _pg_step(st, polish_inner, s), state)
     p = state[0]
-    ot = _distance(p, clouds, eps, iterations, anneal)
-    predicted = predict(theta, p, ot.value)
-    grad = predict_grad(theta, p, ot.value, ot.grad)
+    ots = tuple(_distance(p, t.clouds, eps, iterations, anneal) for t in terms)
+    if len(terms) == 1:
+        predicted = predict(terms[0].theta, p, ots[0].value)
+        grad = predict_grad(terms[0].theta, p, ots[0].value, ots[0].grad)
+    else:
+        predicted = sum(t.weight * predict(t.theta, p, ot.value) for t, ot in zip(terms, ots))
+        grad = sum(t.weight * predict_grad(t.theta, p, ot.value, ot.grad)
+                   for t, ot in zip(terms, ots))
     r, viol, at_lower, at_upper = _stationarity(p, sign * grad, lower, upper)
-    return Selection(p, predicted, ot, sign * r, viol, at_lower, at_upper, sign * values)
+    return Selection(p, predicted, ots, sign * r, viol, at_lower, at_upper, sign * values)
 
 
 _select_jit = jit(_select, static_argnames=("eps", "iterations", "anneal", "steps", "inner",
                                             "polish", "polish_inner"))
+
+
+def _run_select(models, s: int, lower, upper, maximise: bool, n_starts: int, seed: int,
+                names: Optional[Sequence[str]], **static) -> Selection:
+    lo = np.zeros(s) if lower is None else np.asarray(lower, dtype=np.float64)
+    up = np.ones(s) if upper is None else np.minimum(np.asarray(upper, dtype=np.float64), 1.0)
+    if lo.shape != (s,) or up.shape != (s,):
+        raise InfeasibleMixture(f"bounds need one value per source ({s}); got lower {lo.shape} and "
+                                f"upper {up.shape}")
+    check_feasible(lo, up, names)
+    starts = jax.random.dirichlet(jax.random.key(seed), jnp.ones(s), (int(n_starts),),
+                                  dtype=jnp.float64)
+    models = tuple((jnp.asarray(w, jnp.float64),
+                    jax.tree_util.tree_map(lambda x: jnp.asarray(x, jnp.float64), theta), clouds)
+                   for w, theta, clouds in models)
+    return _select_jit(models, jnp.asarray(lo), jnp.asarray(up), starts,
+                       jnp.asarray(-1.0 if maximise else 1.0),
+                       **{k: float(v) if k == "eps" else int(v) for k, v in static.items()})
 
 
 def select(theta: Coefficients, clouds: Clouds, *, lower=None, upper=None, maximise: bool = False,
@@ -419,17 +487,27 @@ def select(theta: Coefficients, clouds: Clouds, *, lower=None, upper=None, maxim
     ``polish_inner`` sweeps. One compilation per problem shape and set of static options.
     Raises :class:`.simplex.InfeasibleMixture` when no mixture meets the bounds.
     """
-    s = int(clouds.counts.shape[0])
-    lo = np.zeros(s) if lower is None else np.asarray(lower, dtype=np.float64)
-    up = np.ones(s) if upper is None else np.minimum(np.asarray(upper, dtype=np.float64), 1.0)
-    if lo.shape != (s,) or up.shape != (s,):
-        raise InfeasibleMixture(f"bounds need one value per source ({s}); got lower {lo.shape} and "
-                                f"upper {up.shape}")
-    check_feasible(lo, up, names)
-    starts = jax.random.dirichlet(jax.random.key(seed), jnp.ones(s), (int(n_starts),),
-                                  dtype=jnp.float64)
-    theta = jax.tree_util.tree_map(lambda x: jnp.asarray(x, jnp.float64), theta)
-    return _select_jit(theta, clouds, jnp.asarray(lo), jnp.asarray(up), starts,
-                       jnp.asarray(-1.0 if maximise else 1.0), eps=float(eps),
-                       iterations=int(iterations), anneal=int(anneal), steps=int(steps),
-                       inner=int(inner), polish=int(polish), polish_inner=int(polish_inner))
+    return _run_select(((1.0, theta, clouds),), int(clouds.counts.shape[0]), lower, upper,
+                       maximise, n_starts, seed, names, steps=steps, inner=inner, polish=polish,
+                       polish_inner=polish_inner, eps=eps, iterations=iterations, anneal=anneal)
+
+
+def select_mapped(theta1: Coefficients, clouds1: Clouds, theta2: Coefficients, clouds2: Clouds,
+                  size, n1, n2, *, lower=None, upper=None, maximise: bool = False,
+                  n_starts: int = 16, seed: int = 0, steps: int = 150, inner: int = 10,
+                  polish: int = 100, polish_inner: int = 40, eps: float = EPS,
+                  iterations: int = ITERATIONS, anneal: int = ANNEAL,
+                  names: Optional[Sequence[str]] = None) -> Selection:
+    """:func:`select` for the log-N mapping of predictions when each pilot size has its own
+    revealed samples: minimise L(N, p) = w1 L_1(p) + w2 L_2(p) (:func:`predict_mapped`), L_k with
+    coefficients ``theta_k`` and the OT distance to ``clouds_k``. The gradient is
+    w1 dL_1/dp + w2 dL_2/dp, each with its own size's OT gradient. ``ots`` of the result holds
+    the distance at each pilot size (N1, N2)."""
+    s1, s2 = int(clouds1.counts.shape[0]), int(clouds2.counts.shape[0])
+    if s1 != s2:
+        raise ValueError(f"the two pilot sizes have revealed samples of {s1} and {s2} sources; "
+                         "give every size the same sources")
+    w1, w2 = size_weights(size, n1, n2)
+    return _run_select(((w1, theta1, clouds1), (w2, theta2, clouds2)), s1, lower, upper,
+                       maximise, n_starts, seed, names, steps=steps, inner=inner, polish=polish,
+                       polish_inner=polish_inner, eps=eps, iterations=iterations, anneal=anneal)

@@ -8,7 +8,10 @@ Inputs (paths relative to the spec's folder):
   in ``pilot_sizes``: runs at other sizes are held out and scored against the projection);
 * one feature file per source with that source's revealed samples, and one with the validation
   set: a ``.npy`` array (n, d) (read with ``np.load(allow_pickle=False)``) or a ``.csv`` of
-  numbers, one sample per row, an optional header line.
+  numbers, one sample per row, an optional header line;
+* optionally (``sources_by_size``) other feature files for a pilot size, when the pilot training
+  data of each size reveal different samples: the OT distance, the fit and the selection's
+  gradient are then per size, and the predictions (not the coefficients) are mapped in ln N.
 
 Steps: OT distance of every pilot mixture to the validation set (:mod:`.projektor`), least squares
 for the performance model at each pilot size, the log-N mapping to ``target_size``, and the
@@ -133,6 +136,11 @@ class SelectSourcesTask:
         "Source name -> file of its revealed samples (.npy or .csv, one sample per row), relative "
         "to the spec: `{web: features/web.csv, code: features/code.npy}`."))
     validation: str = field(doc="File of the validation samples (same features), relative to the spec.")
+    sources_by_size: dict[float, dict[str, str]] = field(factory=dict, doc=(
+        "Pilot size -> {source: file}: revealed samples that differ by pilot size, "
+        "`{1000: {web: f/web_1k.csv}, 4000: {web: f/web_4k.csv}}` (sources or sizes not listed use "
+        "`sources`). Each size then has its own OT distance and fit, and the predictions, not the "
+        "coefficients, are mapped in ln N. Default: `sources` for both sizes."))
     target_size: float = field(validator=positive, doc=(
         "Data size N of the run to plan: the model is mapped to it linearly in ln N."))
     source_columns: str = field(default="p_{}", doc=(
@@ -166,6 +174,20 @@ class SelectSourcesTask:
         for where, f in files + [(("validation",), self.validation)]:
             if not (base / f).is_file():
                 out.append((where, f"no such file {f!r} (looked in {base.resolve()})"))
+        for n, by_size in self.sources_by_size.items():
+            key = int(n) if float(n).is_integer() else n  # as written: `1000`, not `1000.0`
+            if self.pilot_sizes and n not in self.pilot_sizes:
+                out.append((("sources_by_size", key), f"{n:g} is not one of `pilot_sizes` ("
+                            f"{', '.join(f'{v:g}' for v in self.pilot_sizes)}); key the files by "
+                            "a pilot size"))
+            for s, f in by_size.items():
+                if s not in self.sources:
+                    out.append((("sources_by_size", key, s), f"source {s!r}"
+                                f"{closest(s, list(self.sources))} is not in `sources` "
+                                f"({', '.join(self.sources)}); list every source in `sources`"))
+                elif not (base / f).is_file():
+                    out.append((("sources_by_size", key, s), f"no such file {f!r} (looked in "
+                                f"{base.resolve()})"))
         for which in ("lower", "upper"):
             for s in getattr(self, which):
                 if s not in self.sources:
@@ -208,6 +230,46 @@ class SelectSourcesTask:
                             f"in `sources` ({', '.join(self.sources)})")
         return np.array([float(values.get(s, default)) for s in self.sources])
 
+    def _clouds(self, ctx, names, sizes, source: str):
+        """One :class:`.projektor.Clouds` for both sizes, or (with ``sources_by_size``) one per
+        size; and the notes on the samples."""
+        from . import projektor as pj
+
+        for n in self.sources_by_size:
+            if n not in sizes:
+                raise DataError(f"sources_by_size: {n:g} is not a pilot size (the pilot sizes are "
+                                f"{', '.join(f'{v:g}' for v in sizes)}); key the files by N1 or N2",
+                                source=source, column=self.size_column)
+        val = load_features(ctx.base_dir, self.validation)
+        cache: Dict[str, np.ndarray] = {}
+
+        def cloud(files: Dict[str, str], key: str):
+            feats = []
+            for s in names:
+                if files[s] not in cache:
+                    cache[files[s]] = load_features(ctx.base_dir, files[s])
+                f = cache[files[s]]
+                if f.shape[1] != val.shape[1]:
+                    raise DataError(f"source {s!r} ({key}) has {f.shape[1]} features per sample but "
+                                    f"the validation set ({self.validation}) has {val.shape[1]}",
+                                    source=files[s])
+                feats.append(f)
+            return pj.make_clouds(feats, val), feats
+
+        if not self.sources_by_size:
+            clouds, feats = cloud(dict(self.sources), "`sources`")
+            return [clouds], [f"{len(f)} revealed samples of {s}" for s, f in zip(names, feats)] + [
+                f"{len(val)} validation samples"]
+        out, notes = [], []
+        for n in sizes:
+            files = {**self.sources, **self.sources_by_size.get(n, {})}
+            clouds, feats = cloud(files, f"`sources_by_size` at {n:g}")
+            out.append(clouds)
+            notes.append(f"N = {n:g}: " + ", ".join(f"{len(f)} revealed samples of {s}"
+                                                   for s, f in zip(names, feats)))
+        return out, notes + [f"{len(val)} validation samples (shared by both sizes); OT distance and "
+                             "fit per size, predictions mapped in ln N"]
+
     def run(self, ctx, name: str) -> SelectSourcesResult:
         from . import projektor as pj
 
@@ -216,61 +278,82 @@ class SelectSourcesTask:
         pilots = load_pilots(table, names, self.source_columns, self.size_column,
                              self.performance_column)
         n1, n2 = self._sizes(pilots, table.source)
-        feats = [load_features(ctx.base_dir, self.sources[s]) for s in names]
-        val = load_features(ctx.base_dir, self.validation)
-        for s, f in zip(names, feats):
-            if f.shape[1] != val.shape[1]:
-                raise DataError(f"source {s!r} has {f.shape[1]} features per sample but the "
-                                f"validation set ({self.validation}) has {val.shape[1]}",
-                                source=self.sources[s])
-        clouds = pj.make_clouds(feats, val)
+        clouds, data_notes = self._clouds(ctx, names, (n1, n2), table.source)
         eps = float(self.eps)
-        ot = np.asarray(pj.ot_distances(pilots.p, clouds, eps=eps).value)
+        target = float(self.target_size)
+        # ots[k]: the OT distance of every pilot mixture to size k's revealed samples.
+        ots = [np.asarray(pj.ot_distances(pilots.p, c, eps=eps).value) for c in clouds]
+        own = dict(zip((n1, n2), ots if len(ots) == 2 else ots * 2))
+        if len(ots) == 1:
+            ot = ots[0]
+        else:  # each run's own size; runs at other sizes: the log-N mapping of both distances
+            w1, w2 = pj.size_weights(pilots.size, n1, n2)
+            ot = np.asarray(w1) * own[n1] + np.asarray(w2) * own[n2]
+            for n in (n1, n2):
+                ot = np.where(pilots.size == n, own[n], ot)
         fits = {}
         for n in (n1, n2):
             mask = pilots.size == n
-            fits[n] = pj.fit_coefficients(pilots.p[mask], ot[mask], pilots.performance[mask],
+            fits[n] = pj.fit_coefficients(pilots.p[mask], own[n][mask], pilots.performance[mask],
                                           size=n)
-        theta = pj.interpolate(fits[n1].theta, fits[n2].theta, float(self.target_size), n1, n2)
         lower, upper = self._bounds("lower", 0.0), self._bounds("upper", 1.0)
-        sel = pj.select(theta, clouds, lower=lower, upper=upper, maximise=self.goal == "maximise",
-                        n_starts=int(self.n_starts), steps=int(self.steps), seed=ctx.seed, eps=eps,
-                        names=names)
-        held = self._held_out(pilots, ot, fits, n1, n2)
-        comparisons = self._compare(theta, clouds, names, eps)
+        options = dict(lower=lower, upper=upper, maximise=self.goal == "maximise",
+                       n_starts=int(self.n_starts), steps=int(self.steps), seed=ctx.seed, eps=eps,
+                       names=names)
+        theta: Optional[Any] = None
+        ot_by_size: Optional[Dict[float, Dict[str, Any]]] = None
+        if len(clouds) == 1:
+            theta = pj.interpolate(fits[n1].theta, fits[n2].theta, target, n1, n2)
+            sel = pj.select(theta, clouds[0], **options)
+            sel_ot, sel_grad = float(sel.ot.value), np.asarray(sel.ot.calibrated)
+        else:
+            sel = pj.select_mapped(fits[n1].theta, clouds[0], fits[n2].theta, clouds[1], target,
+                                   n1, n2, **options)
+            w1, w2 = (float(w) for w in pj.size_weights(target, n1, n2))
+            sel_ot = w1 * float(sel.ots[0].value) + w2 * float(sel.ots[1].value)
+            sel_grad = w1 * np.asarray(sel.ots[0].calibrated) + w2 * np.asarray(sel.ots[1].calibrated)
+            ot_by_size = {n: {"ot": float(o.value), "ot_gradient": dict(zip(names, np.asarray(
+                o.calibrated)))} for n, o in zip((n1, n2), sel.ots)}
+        held = self._held_out(pilots, own, fits, n1, n2)
+        comparisons = self._compare(fits, clouds, names, eps, n1, n2)
         return SelectSourcesResult(
             name=name, dataset=self.dataset, sources=tuple(names), goal=self.goal,
-            sizes=(n1, n2), target_size=float(self.target_size), eps=eps,
+            sizes=(n1, n2), target_size=target, eps=eps,
             fits={n: _fit_summary(f, names) for n, f in fits.items()},
-            theta=_theta_dict(theta, names), proportions=np.asarray(sel.p),
-            predicted=float(sel.predicted), ot=float(sel.ot.value),
-            ot_gradient=np.asarray(sel.ot.calibrated), stationarity=float(sel.stationarity),
+            theta=None if theta is None else _theta_dict(theta, names),
+            proportions=np.asarray(sel.p), predicted=float(sel.predicted), ot=sel_ot,
+            ot_gradient=sel_grad, stationarity=float(sel.stationarity),
             lower=lower, upper=upper, at_lower=np.asarray(sel.at_lower),
             at_upper=np.asarray(sel.at_upper), n_starts=int(self.n_starts),
             start_spread=float(np.ptp(np.asarray(sel.start_values))),
             pilots={"p": pilots.p, "size": pilots.size, "performance": pilots.performance,
-                    "ot": ot, "fitted": _fitted(pilots, ot, fits, n1, n2)},
-            held_out=held, comparisons=comparisons,
-            notes=list(pilots.notes) + [f"{len(f)} revealed samples of {s}" for s, f in
-                                        zip(names, feats)] + [f"{len(val)} validation samples"])
+                    "ot": ot, "fitted": _fitted(pilots, own, fits, n1, n2)},
+            held_out=held, comparisons=comparisons, ot_by_size=ot_by_size,
+            notes=list(pilots.notes) + data_notes)
 
-    def _held_out(self, pilots: Pilots, ot, fits, n1, n2) -> Optional[Dict[str, Any]]:
+    def _held_out(self, pilots: Pilots, own, fits, n1, n2) -> Optional[Dict[str, Any]]:
         """Runs at sizes other than N1, N2: the projection's error on them."""
         from . import projektor as pj
 
         mask = (pilots.size != n1) & (pilots.size != n2)
         if not mask.any():
             return None
-        pred = np.array([float(pj.predict(pj.interpolate(fits[n1].theta, fits[n2].theta, n, n1, n2),
-                                          p, w))
-                         for p, w, n in zip(pilots.p[mask], ot[mask], pilots.size[mask])])
+        if own[n1] is own[n2]:  # one set of samples: mapping the coefficients is the same
+            pred = np.array([float(pj.predict(pj.interpolate(fits[n1].theta, fits[n2].theta, n, n1,
+                                                             n2), p, w))
+                             for p, w, n in zip(pilots.p[mask], own[n1][mask], pilots.size[mask])])
+        else:
+            pred = np.array([float(pj.predict_mapped(fits[n1].theta, fits[n2].theta, p, w1, w2, n,
+                                                     n1, n2))
+                             for p, w1, w2, n in zip(pilots.p[mask], own[n1][mask], own[n2][mask],
+                                                     pilots.size[mask])])
         err = pred - pilots.performance[mask]
         return {"n": int(mask.sum()), "sizes": sorted(set(float(v) for v in pilots.size[mask])),
                 "mae": float(np.mean(np.abs(err))), "max_abs_error": float(np.max(np.abs(err))),
                 "rows": [int(r) for r in pilots.rows[mask]], "predicted": pred,
                 "observed": pilots.performance[mask]}
 
-    def _compare(self, theta, clouds, names, eps) -> List[Dict[str, Any]]:
+    def _compare(self, fits, clouds, names, eps, n1, n2) -> List[Dict[str, Any]]:
         from . import projektor as pj
 
         mixes = {"uniform": {s: 1.0 / len(names) for s in names}}
@@ -280,6 +363,9 @@ class SelectSourcesTask:
                 raise DataError(f"compare.{label}: source {bad[0]!r}{closest(bad[0], names)} is not "
                                 f"in `sources` ({', '.join(names)})")
             mixes[label] = mix
+        target = float(self.target_size)
+        theta = pj.interpolate(fits[n1].theta, fits[n2].theta, target, n1, n2)
+        w1, w2 = (float(w) for w in pj.size_weights(target, n1, n2))
         out = []
         for label, mix in mixes.items():
             r = np.array([float(mix.get(s, 0.0)) for s in names])
@@ -287,9 +373,16 @@ class SelectSourcesTask:
                 raise DataError(f"compare.{label}: the proportions sum to {r.sum():.6g}; give a "
                                 "mixture summing to one")
             r = r / r.sum()
-            w = float(pj.ot_distance(r, clouds, eps=eps).value)
-            out.append({"name": label, "proportions": dict(zip(names, r)), "ot": w,
-                        "predicted": float(pj.predict(theta, r, w))})
+            ws = [float(pj.ot_distance(r, c, eps=eps).value) for c in clouds]
+            entry: Dict[str, Any]
+            if len(ws) == 1:
+                entry = {"ot": ws[0], "predicted": float(pj.predict(theta, r, ws[0]))}
+            else:
+                entry = {"ot": w1 * ws[0] + w2 * ws[1],
+                         "ot_by_size": {f"{n1:g}": ws[0], f"{n2:g}": ws[1]},
+                         "predicted": float(pj.predict_mapped(fits[n1].theta, fits[n2].theta, r,
+                                                              ws[0], ws[1], target, n1, n2))}
+            out.append({"name": label, "proportions": dict(zip(names, r)), **entry})
         return out
 
 
@@ -304,13 +397,14 @@ def _fit_summary(fit, names) -> Dict[str, Any]:
             "max_abs_error": fit.max_abs_error, "condition": fit.condition, "n_runs": fit.n_runs}
 
 
-def _fitted(pilots: Pilots, ot, fits, n1, n2) -> np.ndarray:
+def _fitted(pilots: Pilots, own, fits, n1, n2) -> np.ndarray:
+    """Each fitted run's model value at its size, with that size's OT distances ``own[n]``."""
     from . import projektor as pj
 
     out = np.full(len(pilots.size), np.nan)
     for n in (n1, n2):
         mask = pilots.size == n
-        out[mask] = np.asarray(pj.predict(fits[n].theta, pilots.p[mask], ot[mask]))
+        out[mask] = np.asarray(pj.predict(fits[n].theta, pilots.p[mask], own[n][mask]))
     return out
 
 
@@ -326,7 +420,7 @@ class SelectSourcesResult:
     target_size: float
     eps: float
     fits: Dict[float, Dict[str, Any]]
-    theta: Dict[str, Any]
+    theta: Optional[Dict[str, Any]]  # None with `sources_by_size` (predictions are mapped instead)
     proportions: np.ndarray
     predicted: float
     ot: float
@@ -342,12 +436,17 @@ class SelectSourcesResult:
     held_out: Optional[Dict[str, Any]] = None
     comparisons: List[Dict[str, Any]] = attrs.field(factory=list)
     notes: List[str] = attrs.field(factory=list)
+    # With `sources_by_size`: {N_k: {"ot": W_k, "ot_gradient": {source: G_k}}} at the choice; `ot`
+    # and `ot_gradient` then hold their log-N mapping to the target size.
+    ot_by_size: Optional[Dict[float, Dict[str, Any]]] = None
     kind: str = KIND
 
     def rows(self) -> List[Dict[str, Any]]:
         out = []
         labelled = [(f"N={n:g}", f["coefficients"]) for n, f in self.fits.items()]
-        for at, coef in labelled + [(f"N={self.target_size:g}", self.theta)]:
+        if self.theta is not None:
+            labelled.append((f"N={self.target_size:g}", self.theta))
+        for at, coef in labelled:
             for key in ("b2", "b1", "c2", "c1"):
                 for s, v in coef[key].items():
                     out.append({"task": self.name, "law": "ot_projection",
@@ -375,7 +474,9 @@ class SelectSourcesResult:
                           "upper": dict(zip(self.sources, self.upper)),
                           "active_lower": [s for s, a in zip(self.sources, self.at_lower) if a],
                           "active_upper": [s for s, a in zip(self.sources, self.at_upper) if a],
-                          "n_starts": self.n_starts, "start_spread": self.start_spread},
+                          "n_starts": self.n_starts, "start_spread": self.start_spread,
+                          "ot_by_size": None if self.ot_by_size is None else {
+                              f"{n:g}": v for n, v in self.ot_by_size.items()}},
             "held_out": self.held_out, "comparisons": self.comparisons, "notes": self.notes,
             "pilots": self.pilots,
         })
@@ -387,6 +488,9 @@ class SelectSourcesResult:
         sel = data["selection"]
         per = lambda d: np.array([float(d[s]) for s in names])  # noqa: E731
         held = data.get("held_out")
+        by_size = sel.get("ot_by_size")
+        if by_size:
+            by_size = {float(n): v for n, v in by_size.items()}
         if held:
             held = {**held, "predicted": np.asarray(held["predicted"], dtype=float),
                     "observed": np.asarray(held["observed"], dtype=float)}
@@ -403,7 +507,8 @@ class SelectSourcesResult:
             at_upper=np.array([s in sel["active_upper"] for s in names]),
             n_starts=int(sel["n_starts"]), start_spread=float(sel["start_spread"]),
             pilots={k: np.asarray(v, dtype=float) for k, v in data["pilots"].items()},
-            held_out=held, comparisons=data.get("comparisons", []), notes=data.get("notes", []))
+            held_out=held, comparisons=data.get("comparisons", []), notes=data.get("notes", []),
+            ot_by_size=by_size or None)
 
     def markdown(self, images=frozenset()) -> List[str]:
         from .projektor import FORMULA, REFERENCE
@@ -426,8 +531,13 @@ class SelectSourcesResult:
                       f"{', '.join(f'{v:g}' for v in h['sizes'])}): projected from N1, N2 with "
                       f"mean absolute error {h['mae']:.4g} (max {h['max_abs_error']:.4g})."]
         image = f"projektor_{self.name}.png"
+        mapped = ""
+        if self.ot_by_size:
+            mapped = ", mapped in ln N from " + ", ".join(
+                f"{v['ot']:.4g} at N = {n:g}" for n, v in self.ot_by_size.items())
         lines += ["", f"### Chosen mixture at N = {self.target_size:g}", "",
-                  f"Predicted performance **{self.predicted:.5g}** (OT distance {self.ot:.4g}); "
+                  f"Predicted performance **{self.predicted:.5g}** (OT distance {self.ot:.4g}"
+                  f"{mapped}); "
                   f"{self.n_starts} starts (spread of their values {self.start_spread:.2g}); "
                   f"first-order violation {self.stationarity:.2g}."]
         if image in images:
@@ -439,7 +549,9 @@ class SelectSourcesResult:
             lines.append(f"| {s} | {self.proportions[j]:.4f} | [{self.lower[j]:.3g}, "
                          f"{self.upper[j]:.3g}] | {active} | {self.ot_gradient[j]:.3g} |")
         lines += ["", "Calibrated OT gradient: dOT/dp_i centred over sources (negative: more of "
-                  "the source brings the mixture closer to the validation set).", "",
+                  "the source brings the mixture closer to the validation set)"
+                  + ("; each pilot size has its own revealed samples, and the gradient shown is "
+                     "the log-N mapping of theirs." if self.ot_by_size else "."), "",
                   "| mixture | predicted | OT distance |", "|---|---|---|",
                   f"| chosen | {self.predicted:.5g} | {self.ot:.4g} |"]
         for c in self.comparisons:
