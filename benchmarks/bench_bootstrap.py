@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import huber
 
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parent))
@@ -46,21 +45,6 @@ def natural_rows(thetas) -> np.ndarray:
     """(B, 5) fitting-space rows [e, a, b, alpha, beta] -> natural [E, A, B, alpha, beta]."""
     t = np.asarray(thetas, dtype=np.float64)
     return np.column_stack([np.exp(t[:, 0]), np.exp(t[:, 1]), np.exp(t[:, 2]), t[:, 3], t[:, 4]])
-
-
-def weighted_objective(theta, log_n, log_d, log_l, w):
-    """sum_i w_i Huber(r_i) and its gradient (the benchmark's analytic gradient, weighted)."""
-    e, a, b, alpha, beta = theta
-    terms = np.stack([np.full_like(log_n, e), a - alpha * log_n, b - beta * log_d], axis=1)
-    top = terms.max(axis=1)
-    s = np.exp(terms - top[:, None])
-    total = s.sum(axis=1)
-    s /= total[:, None]
-    r = log_l - (top + np.log(total))
-    psi = w * np.clip(r, -bc.DELTA, bc.DELTA)
-    grad = -np.array([psi @ s[:, 0], psi @ s[:, 1], psi @ s[:, 2],
-                      -(psi * log_n) @ s[:, 1], -(psi * log_d) @ s[:, 2]])
-    return float(w @ huber(bc.DELTA, r)), grad
 
 
 def main(argv=None) -> None:
@@ -110,7 +94,7 @@ def main(argv=None) -> None:
     # Tight tolerances: with scipy's defaults L-BFGS-B stops at once, because its ftol test divides
     # by max(|f|, 1) and f ~ 1e-3 here (see PERFORMANCE-NOTES); these make it converge.
     opts = {"ftol": 1e-15, "gtol": 1e-12, "maxiter": 15000}
-    ref = np.array([minimize(weighted_objective, x0, args=fargs + (counts[i],), method="L-BFGS-B",
+    ref = np.array([minimize(bc.huber_objective, x0, args=fargs + (counts[i],), method="L-BFGS-B",
                              jac=True, options=opts).x for i in range(k)])
     ref_s = (time.perf_counter() - t0) * args.resamples / k
 

@@ -114,8 +114,9 @@ def peak_rss_mib() -> float:
 # reference: scipy L-BFGS-B loop
 
 
-def huber_objective(theta, log_n, log_d, log_l):
-    """Sum of Huber(log L - LSE) and its analytic gradient (softmax weights of the LSE terms)."""
+def huber_objective(theta, log_n, log_d, log_l, w=None):
+    """Sum of Huber(log L - LSE), weighted by ``w`` when given (bootstrap counts), and its
+    analytic gradient (softmax weights of the LSE terms)."""
     e, a, b, alpha, beta = theta
     terms = np.stack([np.full_like(log_n, e), a - alpha * log_n, b - beta * log_d], axis=1)
     top = terms.max(axis=1)
@@ -124,10 +125,11 @@ def huber_objective(theta, log_n, log_d, log_l):
     s /= total[:, None]
     r = log_l - (top + np.log(total))
     # d/dtheta sum rho(r) = -sum psi(r) d LSE/dtheta, with psi the Huber derivative.
-    psi = np.clip(r, -DELTA, DELTA)
+    w = np.ones_like(r) if w is None else w
+    psi = w * np.clip(r, -DELTA, DELTA)
     grad = -np.array([psi @ s[:, 0], psi @ s[:, 1], psi @ s[:, 2],
                       -(psi * log_n) @ s[:, 1], -(psi * log_d) @ s[:, 2]])
-    return float(huber(DELTA, r).sum()), grad
+    return float(w @ huber(DELTA, r)), grad
 
 
 def run_scipy(n, d, loss, stride: int) -> dict:
