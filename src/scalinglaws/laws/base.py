@@ -208,30 +208,11 @@ class LawFamily:
                 full[i] = p.to_fit(float(fixed[p.name]))
         full_c = jnp.asarray(full)
         idx = jnp.asarray(free_idx, dtype=jnp.int32)
-        base_f, base_fj, base_lin = self.log_predict, self.log_predict_and_jac, self.linear_predict
-
-        def expand(theta):
-            return full_c.at[idx].set(theta)
-
-        log_predict = None if base_f is None else (lambda theta, z: base_f(expand(theta), z))
-        linear_predict = None if base_lin is None else (lambda theta, z: base_lin(expand(theta), z))
-
-        log_predict_and_jac = None
-        if base_fj is not None:
-
-            def log_predict_and_jac(theta, z):
-                y, jac = base_fj(expand(theta), z)
-                return y, jac[:, idx]
-
         described = ", ".join(f"{k}={v:g}" for k, v in fixed.items())
-        return attrs.evolve(
-            self,
+        return self._reparametrised(
+            lambda theta: full_c.at[idx].set(theta), lambda jac: jac[:, idx],
             name=f"{self.name}[{described}]",
-            parameters=tuple(self.parameters[i] for i in free_idx),
-            log_predict=log_predict,
-            log_predict_and_jac=log_predict_and_jac,
-            linear_predict=linear_predict,
-        )
+            parameters=tuple(self.parameters[i] for i in free_idx))
 
     def with_tied(self, ties: Mapping[str, str]) -> LawFamily:
         """The same law with parameters constrained equal: ``{"beta": "alpha"}`` fits one value
