@@ -168,6 +168,14 @@ class FittedMixture:
         return np.asarray(_predict_rows(self.law, _jnp_tree(self.params), jnp.asarray(r),
                                         jnp.asarray(ctx)))
 
+    def predict_each(self, r, contexts) -> np.ndarray:
+        """Predicted losses (n, D) at mixtures ``r`` (n, S), row i under its own context
+        ``contexts[i]`` ((n,) or (n, k); e.g. each run's token budget): one vmapped call."""
+        r = np.atleast_2d(np.asarray(r, dtype=np.float64))
+        ctx = np.asarray(contexts, dtype=np.float64).reshape(r.shape[0], -1)
+        return np.asarray(_predict_each(self.law, _jnp_tree(self.params), jnp.asarray(r),
+                                        jnp.asarray(ctx)))
+
     def predict_draws(self, r, context=None) -> np.ndarray:
         """Predicted losses of every bootstrap draw (B, n, D)."""
         if self.draws is None:
@@ -205,7 +213,12 @@ def _predict_draws_impl(law, draws, r, ctx):
     return jax.vmap(lambda p: _predict_rows_impl(law, p, r, ctx))(draws)
 
 
+def _predict_each_impl(law, params, r, ctx):
+    return jax.vmap(lambda x, c: law.predict(params, x, c))(r, ctx)
+
+
 _predict_rows = jit(_predict_rows_impl, static_argnames=("law",))
+_predict_each = jit(_predict_each_impl, static_argnames=("law",))
 _predict_draws = jit(_predict_draws_impl, static_argnames=("law",))
 
 

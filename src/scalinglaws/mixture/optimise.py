@@ -192,7 +192,7 @@ def _newton_step(setup: Setup, prob: Problem, state, lam):
     return new, jnp.where(ok, jnp.maximum(lam / 10.0, 1e-12), jnp.minimum(lam * 10.0, 1e8))
 
 
-def _spend_multiplier(setup: Setup, prob: Problem, r, g, free):
+def _spend_multiplier(prob: Problem, r, g, free):
     """(nu, mu) when the spending limit binds: least squares of g + nu + mu cost = 0 over the
     free coordinates when they determine both (two or more of different cost); otherwise the
     multipliers of the projection of r - eta g (r is its own projection at a KKT point, and
@@ -218,7 +218,7 @@ def _multipliers(setup: Setup, prob: Problem, r, g):
     n_free = jnp.sum(free)
     binds = _spend_binds(setup, prob, r)
     if setup.spend:
-        nu_s, mu_s = _spend_multiplier(setup, prob, r, g, free)
+        nu_s, mu_s = _spend_multiplier(prob, r, g, free)
         mu = jnp.where(binds, mu_s, 0.0)
     else:
         nu_s, mu = jnp.asarray(0.0), jnp.asarray(0.0)
@@ -396,6 +396,7 @@ def _target_function(text: str, domains: tuple, column_pattern: str) -> Callable
     def target(losses):
         return evaluate({name: losses[i] for name, i in used.items()})
 
+    target.expression = text  # type: ignore[attr-defined]  # reported as the target's text
     return target
 
 
@@ -497,6 +498,15 @@ class MixtureOptimum:
             return self.expression
         return " + ".join(f"{w:g} x {d}" for d, w in zip(self.domains, self.weights) if w > 0)
 
+    def feasible(self, rows, tol: float = 1e-12) -> np.ndarray:
+        """Which mixtures (rows (n, S) summing to one) satisfy the bounds, caps and spending
+        limit of this problem."""
+        rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+        ok = np.all((rows >= self.lower - tol) & (rows <= self.upper + tol), axis=1)
+        if self.cost_per_token is not None and self.budget is not None and self.spend is not None:
+            ok &= rows @ self.cost_per_token * self.budget <= self.spend * (1.0 + tol)
+        return ok
+
     def interval(self, level: float = 0.9) -> Optional[Dict[str, np.ndarray]]:
         """Percentile intervals over bootstrap draws of the optimal mixture and its loss."""
         if self.draws is None:
@@ -577,6 +587,16 @@ def _n_sources(sources, lower, upper, unique_tokens, cost_per_token) -> int:
     raise ValueError("give `sources` (or per-source bounds) so the number of sources is known")
 
 
+def _n_domains(w, domains, predict, params, s: int) -> int:
+    """D: from the weights, the domain names, or the shape of the law's prediction."""
+    if w is not None:
+        return len(w)
+    if domains is not None:
+        return len(domains)
+    return int(jax.eval_shape(lambda p: predict(p, jnp.ones(s) / s, jnp.zeros(1)),
+                              jax.tree_util.tree_map(jnp.asarray, params)).shape[0])
+
+
 def _target(weights, objective, domains):
     """(weights (D,) or None, static target function or None, expression text or None)."""
     if objective is None:
@@ -595,7 +615,8 @@ def _target(weights, objective, domains):
         return None, target_function(objective, tuple(domains)), objective
     if not callable(objective):
         raise TypeError(f"`objective` is a function of the (D,) losses or a formula, got {objective!r}")
-    return None, objective, getattr(objective, "__name__", "objective")
+    return None, objective, getattr(objective, "expression", None) or getattr(
+        objective, "__name__", "objective")
 
 
 def optimise_mixture(predict, params=None, *, weights=None, objective=None, lower=None, upper=None,
@@ -636,9 +657,7 @@ def optimise_mixture(predict, params=None, *, weights=None, objective=None, lowe
     s = _n_sources(sources, lower, upper, unique_tokens, cost_per_token)
     names = list(sources) if sources is not None else [f"source {j}" for j in range(s)]
     w, target, expression = _target(weights, objective, domains)
-    n_dom = len(w) if w is not None else len(domains) if domains is not None else int(
-        np.asarray(jax.eval_shape(lambda p: predict(p, jnp.ones(s) / s, jnp.zeros(1)),
-                                  jax.tree_util.tree_map(jnp.asarray, params)).shape[0]))
+    n_dom = _n_domains(w, domains, predict, params, s)
     w = np.zeros(n_dom) if w is None else w
     built = _build(predict, params, s=s, names=names, weights=w, target=target, lower=lower,
                    upper=upper, budget=budget, unique_tokens=unique_tokens, max_epochs=max_epochs,
@@ -745,7 +764,7 @@ def mixture_frontier(predict, params=None, *, budgets, weights=None, objective=N
     s = _n_sources(sources, lower, upper, unique_tokens, cost_per_token)
     names = list(sources) if sources is not None else [f"source {j}" for j in range(s)]
     w, target, _ = _target(weights, objective, domains)
-    w = np.zeros(len(domains)) if w is None else w
+    w = np.zeros(_n_domains(w, domains, predict, params, s)) if w is None else w
     budgets = np.asarray(budgets, dtype=np.float64)
     built: List[Optional[_Built]] = []
     reasons = []

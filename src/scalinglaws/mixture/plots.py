@@ -40,15 +40,6 @@ def optimum_figure(result):
     return fig
 
 
-def _feasible(opt, rows: np.ndarray) -> np.ndarray:
-    """Which mixtures (rows summing to one) satisfy the bounds, caps and spending limit."""
-    tol = 1e-12
-    ok = np.all((rows >= opt.lower - tol) & (rows <= opt.upper + tol), axis=1)
-    if opt.cost_per_token is not None:
-        ok &= rows @ opt.cost_per_token * opt.budget <= opt.spend * (1.0 + 1e-12)
-    return ok
-
-
 def surface_figure(opt, name: str, grid: int = 81):
     """The predicted target around the optimum.
 
@@ -66,7 +57,7 @@ def surface_figure(opt, name: str, grid: int = 81):
         x = np.linspace(0.0, 1.0, 401)
         rows = np.column_stack([1.0 - x, x])
         f = opt.evaluate(rows)
-        ok = _feasible(opt, rows)
+        ok = opt.feasible(rows)
         fig, ax = plt.subplots(figsize=(6.0, 4.0))
         ax.plot(x, f, color="C0", lw=1.5, label="predicted target")
         if np.any(ok):
@@ -92,7 +83,7 @@ def surface_figure(opt, name: str, grid: int = 81):
     rows[:, p], rows[:, q] = xf, yf
     inside = xf + yf <= 1.0 + 1e-12
     f = np.where(inside, opt.evaluate(rows), np.nan)
-    ok = inside & _feasible(opt, rows)
+    ok = inside & opt.feasible(rows)
     fig, ax = plt.subplots(figsize=(6.0, 5.0))
     ax.pcolormesh(x, y, np.where(inside & ~ok, 1.0, np.nan).reshape(x.shape), cmap="Greys",
                   vmin=0, vmax=3, shading="auto")

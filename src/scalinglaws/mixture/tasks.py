@@ -153,13 +153,7 @@ class FitMixtureTask:
         for label, ev in self.evaluate.items():
             runs = self.load(ctx, ev.dataset, ev.loss_dataset, ev.join_on, sources=fitted.sources,
                              domains=fitted.domains)
-            ctxs = None
-            if runs.budget is not None and fitted.law.name == "mixing_exp_repetition":
-                ctxs = runs.budget
-            if ctxs is None:
-                pred = fitted.predict(runs.r)
-            else:
-                pred = np.vstack([fitted.predict(r[None], [t]) for r, t in zip(runs.r, ctxs)])
+            pred = _predict_runs(fitted, runs)
             if points is not None:
                 points[label] = (pred, runs.losses)
             out[label] = {d: {"spearman": spearman(pred[:, i], runs.losses[:, i]),
@@ -183,12 +177,17 @@ class FitMixtureTask:
         """The fit's result, with the points of its predicted-against-observed figure."""
         points: Dict[str, Any] = {}
         evaluation = self.score(ctx, fitted, points)
-        context = runs.budget if fitted.law.name == "mixing_exp_repetition" else None
-        train = (fitted.predict(runs.r) if context is None else
-                 np.vstack([fitted.predict(r[None], [t]) for r, t in zip(runs.r, context)]))
+        train = _predict_runs(fitted, runs)
         return MixtureFitResult(name=name, dataset=self.dataset, fitted=fitted, n_runs=len(runs.r),
                                 evaluation=evaluation, notes=list(runs.notes),
                                 points={"training runs": (train, runs.losses), **points})
+
+
+def _predict_runs(fitted, runs: MixtureRuns) -> np.ndarray:
+    """Predicted losses (n, D) of the runs; the repetition law under each run's own budget."""
+    if runs.budget is not None and fitted.law.name == "mixing_exp_repetition":
+        return fitted.predict_each(runs.r, runs.budget)
+    return fitted.predict(runs.r)
 
 
 def _fmt(v, digits=4) -> str:
@@ -416,6 +415,7 @@ class OptimiseMixtureTask(FitMixtureTask):
 
     # It takes the fit task's keys (and refits), but its result is the optimum, not the fit.
     def run(self, ctx, name: str) -> MixtureOptimumResult:  # type: ignore[override]
+        from ..laws.formula import parse_formula
         from .optimise import mixture_frontier, optimise_mixture, target_function
 
         runs = self.load(ctx, self.dataset, self.loss_dataset, self.join_on)
@@ -426,8 +426,9 @@ class OptimiseMixtureTask(FitMixtureTask):
         elif weights is not None:
             boot = [i for i, w in enumerate(weights) if w > 0]
         else:  # the domains the formula uses
+            used = parse_formula(expression).names
             boot = [i for i, d in enumerate(runs.domains)
-                    if _uses(expression, d, self.domain_columns)]
+                    if d in used or self.domain_columns.format(d) in used]
         fitted = self.fit(runs, ctx.seed, boot)
         fit_result = self.result(ctx, name, runs, fitted)
         s = runs.sources
@@ -445,8 +446,6 @@ class OptimiseMixtureTask(FitMixtureTask):
         opt = optimise_mixture(fitted.law.predict, fitted.params, budget=budget, context=context,
                                n_starts=int(self.n_starts), seed=ctx.seed, draws=fitted.draws,
                                n_starts_draw=int(self.starts_per_draw), **common)
-        if expression is not None:
-            opt = attrs.evolve(opt, expression=expression)
         frontier = None
         if self.frontier is not None:
             frontier = mixture_frontier(
@@ -471,13 +470,6 @@ class OptimiseMixtureTask(FitMixtureTask):
                                     comparisons=comparisons, sampling=sampling, frontier=frontier)
 
 
-def _uses(expression: str, domain: str, pattern: str) -> bool:
-    from ..laws.formula import parse_formula
-
-    names = parse_formula(expression).names
-    return domain in names or pattern.format(domain) in names
-
-
 def _sampling_baseline(opt, unique, n: int, k: int, seed: int):
     """RegMix's selection: mean of the top-k of n Dirichlet samples, those within the constraints
     (bounds, caps and the spending limit)."""
@@ -485,9 +477,7 @@ def _sampling_baseline(opt, unique, n: int, k: int, seed: int):
     alpha = unique / unique.sum() if unique is not None and np.all(np.isfinite(unique)) \
         else np.ones(len(opt.sources))
     samples = rng.dirichlet(alpha, n)
-    ok = np.all((samples >= opt.lower - 1e-12) & (samples <= opt.upper + 1e-12), axis=1)
-    if opt.cost_per_token is not None:
-        ok &= samples @ opt.cost_per_token * opt.budget <= opt.spend * (1 + 1e-12)
+    ok = opt.feasible(samples)
     samples = samples[ok]
     losses = opt.evaluate(samples)
     top = samples[np.argsort(losses)[:k]]
