@@ -106,7 +106,6 @@ class StepStage:
     params: List[List[List[Dict[str, float]]]]  # [size][mixture][domain] -> {E, B, beta}
     predicted: np.ndarray  # (nF, M', D) at the target step
     actual: np.ndarray  # (nF, M', D), NaN when no checkpoint at the target step
-    n_points: int  # checkpoints per curve used (the largest)
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -186,7 +185,6 @@ def step_stage(curves: Curves, mixtures: Sequence[int], cfg: PipelineConfig) -> 
     pred = np.full((len(sizes), len(mixtures), len(curves.domains)), np.nan)
     params: List[List[List[Dict[str, float]]]] = [
         [[{} for _ in curves.domains] for _ in mixtures] for _ in sizes]
-    n_points = 0
     for a, n in enumerate(np.flatnonzero(keep_n)):
         for i, dom in enumerate(curves.domains):
             rows: Dict[str, list] = {"x": [], "loss": [], "mix": []}
@@ -198,7 +196,6 @@ def step_stage(curves: Curves, mixtures: Sequence[int], cfg: PipelineConfig) -> 
                     raise FitError(f"{where}: {int(ok.sum())} checkpoints in steps "
                                    f"[{cfg.fit_steps_min:g}, {cfg.fit_steps_max:g}]; a 3-parameter "
                                    "step law needs at least 3; raise `fit_steps_max`")
-                n_points = max(n_points, int(ok.sum()))
                 if not shared:
                     p = _fit_power({"x": curves.steps[ok], "loss": y[ok]}, cfg, what=where)
                     params[a][b][i] = p
@@ -218,7 +215,7 @@ def step_stage(curves: Curves, mixtures: Sequence[int], cfg: PipelineConfig) -> 
     # Report the step law under its own names: E + B S^-beta.
     named = [[[{"E": p["E"], "B": p["A"], "beta": p["alpha"]} for p in row] for row in per_n]
              for per_n in params]
-    return StepStage(sizes=sizes, params=named, predicted=pred, actual=actual, n_points=n_points)
+    return StepStage(sizes=sizes, params=named, predicted=pred, actual=actual)
 
 
 def size_stage(sizes: np.ndarray, predicted: np.ndarray, labels: Sequence[str],
@@ -283,7 +280,7 @@ def run_fold(curves: Curves, test: Sequence[int], cfg: PipelineConfig,
     else:
         step = StepStage(sizes=step.sizes, params=[[row[m] for m in train] for row in step.params],
                          predicted=step.predicted[:, list(train)],
-                         actual=step.actual[:, list(train)], n_points=step.n_points)
+                         actual=step.actual[:, list(train)])
     labels = [curves.labels[m] for m in train]
     size = size_stage(step.sizes, step.predicted, labels, curves.domains, cfg)
     r_train, r_test = curves.mixtures[list(train)], curves.mixtures[list(test)]

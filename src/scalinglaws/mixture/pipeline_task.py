@@ -115,6 +115,7 @@ class MixturePipelineTask:
     # --- long table -> grid ----------------------------------------------------------------
     def curves(self, tables) -> Tuple[Any, List[str]]:
         """The grid of losses of the concatenated ``tables`` (a DataError names a bad row)."""
+        from ..laws.groups import group_label
         from .pipeline import Curves
 
         names: Optional[Tuple[str, ...]] = None
@@ -128,24 +129,26 @@ class MixturePipelineTask:
             size = t.numeric(self.size_column, positive=True, why=" (model size)")
             step = t.numeric(self.step_column, positive=True, why=" (training step)")
             loss = t.numeric(self.loss_column, positive=True, why=" (validation loss)")
-            dom = [_label(v) for v in t[self.domain_column]]
+            dom = [group_label(v) for v in t[self.domain_column]]
             r = np.column_stack([t.numeric(c) for c in cols])
             for i in range(len(t)):
                 recs.append((size[i], step[i], dom[i], _mixture(r[i], t, i), loss[i], (t, i)))
         assert names is not None
-        domains = tuple(self.domains) or tuple(sorted({x[2] for x in recs}))
-        unknown = [d for d in self.domains if d not in {x[2] for x in recs}]
+        present = {x[2] for x in recs}
+        domains = tuple(self.domains) or tuple(sorted(present))
+        unknown = [d for d in self.domains if d not in present]
         if unknown:
             raise DataError(f"domains: {unknown[0]!r} is not a value of column "
-                            f"{self.domain_column!r}{closest(unknown[0], {x[2] for x in recs})}")
+                            f"{self.domain_column!r}{closest(unknown[0], present)}")
         recs = [x for x in recs if x[2] in domains]
         sizes = sorted({x[0] for x in recs})
         steps = sorted({x[1] for x in recs})
         mixtures = sorted({x[3] for x in recs})
+        index = [{v: k for k, v in enumerate(axis)} for axis in (sizes, mixtures, domains, steps)]
         losses = np.full((len(sizes), len(mixtures), len(domains), len(steps)), np.nan)
         seen: Dict[tuple, tuple] = {}
         for s, st, d, r, y, (t, i) in recs:
-            key = (sizes.index(s), mixtures.index(r), domains.index(d), steps.index(st))
+            key = tuple(ix[v] for ix, v in zip(index, (s, r, d, st)))
             if key in seen:
                 t0, i0 = seen[key]
                 raise DataError(f"a second loss for size {s:g}, mixture {r}, domain {d}, step "
@@ -175,12 +178,6 @@ class MixturePipelineTask:
                                 f"have {', '.join(curves.labels)} ({'/'.join(curves.sources)})")
             out.append(int(hit[0]))
         return out
-
-
-def _label(value) -> str:
-    from ..laws.groups import group_label
-
-    return group_label(value)
 
 
 def _mixture(r: np.ndarray, table, i: int) -> tuple:
@@ -375,14 +372,14 @@ class MixturePipelineResult:
 
 
 def pipeline_figure(result: MixturePipelineResult):
-    from ..report.plots import _pyplot
+    from ..report.plots import _MARKERS, _pyplot
 
     plt = _pyplot()
     c, m, t = result.curves, result.main, result.task
     fig, axes = plt.subplots(1, len(c.domains), figsize=(5.2 * len(c.domains), 4.4), squeeze=False)
     grid = np.geomspace(max(float(c.steps.min()), t.fit_steps_min or float(c.steps.min())),
                         max(float(c.steps.max()), t.target_step), 100)
-    markers = "os^Dv<>"
+    markers = _MARKERS
     for i, (ax, d) in enumerate(zip(axes[0], c.domains)):
         for n_idx, n in enumerate(c.sizes):
             mk = markers[n_idx % len(markers)]
@@ -435,8 +432,7 @@ class _StoredMixing:
 def _fold_state(f) -> Dict[str, Any]:
     return {"train": list(f.train), "test": list(f.test),
             "step": {"sizes": f.step.sizes, "params": f.step.params,
-                     "predicted": f.step.predicted, "actual": f.step.actual,
-                     "n_points": f.step.n_points},
+                     "predicted": f.step.predicted, "actual": f.step.actual},
             "size": {"params": f.size.params, "predicted": f.size.predicted,
                      "skipped": f.size.skipped},
             "mixing": {"params": f.mixing.paper_params(), "diagnostics": f.mixing.diagnostics},
@@ -449,8 +445,7 @@ def _fold_from_state(d: Dict[str, Any]):
     st, sz = d["step"], d["size"]
     return Fold(train=tuple(d["train"]), test=tuple(d["test"]),
                 step=StepStage(sizes=_floats(st["sizes"]), params=st["params"],
-                               predicted=_floats(st["predicted"]), actual=_floats(st["actual"]),
-                               n_points=int(st["n_points"])),
+                               predicted=_floats(st["predicted"]), actual=_floats(st["actual"])),
                 size=SizeStage(params=sz["params"], predicted=_floats(sz["predicted"]),
                                skipped=bool(sz["skipped"])),
                 mixing=_StoredMixing(d["mixing"]["params"], d["mixing"]["diagnostics"]),

@@ -85,8 +85,8 @@ import numpy as np
 from .. import core  # noqa: F401  (float64)
 from ..core._jit import jit
 from ..errors import FitError
-from .simplex import InfeasibleMixture, check_feasible, project
-from .sinkhorn import sinkhorn_cost, squared_distances
+from .simplex import bounds, check_feasible, project
+from .sinkhorn import sinkhorn_cost, squared_distances, sweep
 
 EPS = 0.05  # entropic regularisation, relative to the largest squared distance
 ITERATIONS = 300  # Sinkhorn sweeps of a full (annealed) solve
@@ -329,13 +329,7 @@ class _Setup(NamedTuple):
 def _sweeps(cost, la, lb, f, g, e, n: int):
     """``n`` log-domain Sinkhorn sweeps at fixed eps from (f, g) (the update of :mod:`.sinkhorn`)."""
 
-    def sweep(_, fg):
-        f, g = fg
-        f = -e * jax.nn.logsumexp((g[None, :] - cost) / e + lb[None, :], axis=1)
-        g = -e * jax.nn.logsumexp((f[:, None] - cost) / e + la[:, None], axis=0)
-        return f, g
-
-    return jax.lax.fori_loop(0, n, sweep, (f, g))
+    return jax.lax.fori_loop(0, n, lambda _, fg: sweep(cost, la, lb, fg[0], fg[1], e), (f, g))
 
 
 def _evaluate(st: _Setup, p, pots, inner: int):
@@ -457,11 +451,8 @@ _select_jit = jit(_select, static_argnames=("eps", "iterations", "anneal", "step
 
 def _run_select(models, s: int, lower, upper, maximise: bool, n_starts: int, seed: int,
                 names: Optional[Sequence[str]], **static) -> Selection:
-    lo = np.zeros(s) if lower is None else np.asarray(lower, dtype=np.float64)
-    up = np.ones(s) if upper is None else np.minimum(np.asarray(upper, dtype=np.float64), 1.0)
-    if lo.shape != (s,) or up.shape != (s,):
-        raise InfeasibleMixture(f"bounds need one value per source ({s}); got lower {lo.shape} and "
-                                f"upper {up.shape}")
+    lo, up = bounds(s, lower, upper)
+    up = np.minimum(up, 1.0)
     check_feasible(lo, up, names)
     starts = jax.random.dirichlet(jax.random.key(seed), jnp.ones(s), (int(n_starts),),
                                   dtype=jnp.float64)

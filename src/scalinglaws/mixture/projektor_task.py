@@ -338,15 +338,10 @@ class SelectSourcesTask:
         mask = (pilots.size != n1) & (pilots.size != n2)
         if not mask.any():
             return None
-        if own[n1] is own[n2]:  # one set of samples: mapping the coefficients is the same
-            pred = np.array([float(pj.predict(pj.interpolate(fits[n1].theta, fits[n2].theta, n, n1,
-                                                             n2), p, w))
-                             for p, w, n in zip(pilots.p[mask], own[n1][mask], pilots.size[mask])])
-        else:
-            pred = np.array([float(pj.predict_mapped(fits[n1].theta, fits[n2].theta, p, w1, w2, n,
-                                                     n1, n2))
-                             for p, w1, w2, n in zip(pilots.p[mask], own[n1][mask], own[n2][mask],
-                                                     pilots.size[mask])])
+        # The log-N mapping of both sizes' predictions, every run at once (with one set of samples
+        # own[n1] is own[n2], and this equals predicting with the interpolated coefficients).
+        pred = np.asarray(pj.predict_mapped(fits[n1].theta, fits[n2].theta, pilots.p[mask],
+                                            own[n1][mask], own[n2][mask], pilots.size[mask], n1, n2))
         err = pred - pilots.performance[mask]
         return {"n": int(mask.sum()), "sizes": sorted(set(float(v) for v in pilots.size[mask])),
                 "mae": float(np.mean(np.abs(err))), "max_abs_error": float(np.max(np.abs(err))),
@@ -364,7 +359,6 @@ class SelectSourcesTask:
                                 f"in `sources` ({', '.join(names)})")
             mixes[label] = mix
         target = float(self.target_size)
-        theta = pj.interpolate(fits[n1].theta, fits[n2].theta, target, n1, n2)
         w1, w2 = (float(w) for w in pj.size_weights(target, n1, n2))
         out = []
         for label, mix in mixes.items():
@@ -374,14 +368,14 @@ class SelectSourcesTask:
                                 "mixture summing to one")
             r = r / r.sum()
             ws = [float(pj.ot_distance(r, c, eps=eps).value) for c in clouds]
-            entry: Dict[str, Any]
+            # With one set of samples ws[0] is ws[-1]: the mapping of the coefficients.
+            entry: Dict[str, Any] = {"predicted": float(pj.predict_mapped(
+                fits[n1].theta, fits[n2].theta, r, ws[0], ws[-1], target, n1, n2))}
             if len(ws) == 1:
-                entry = {"ot": ws[0], "predicted": float(pj.predict(theta, r, ws[0]))}
+                entry["ot"] = ws[0]
             else:
-                entry = {"ot": w1 * ws[0] + w2 * ws[1],
-                         "ot_by_size": {f"{n1:g}": ws[0], f"{n2:g}": ws[1]},
-                         "predicted": float(pj.predict_mapped(fits[n1].theta, fits[n2].theta, r,
-                                                              ws[0], ws[1], target, n1, n2))}
+                entry.update(ot=w1 * ws[0] + w2 * ws[1],
+                             ot_by_size={f"{n1:g}": ws[0], f"{n2:g}": ws[1]})
             out.append({"name": label, "proportions": dict(zip(names, r)), **entry})
         return out
 

@@ -42,22 +42,24 @@ def squared_distances(x, y):
     return jnp.sum((x[:, None, :] - y[None, :, :]) ** 2, axis=-1)
 
 
+def sweep(cost, la, lb, f, g, e):
+    """One log-domain Sinkhorn sweep at absolute ``e``: the potentials (f, g) updated in turn,
+    ``la``/``lb`` the log weights."""
+    f = -e * jax.nn.logsumexp((g[None, :] - cost) / e + lb[None, :], axis=1)
+    g = -e * jax.nn.logsumexp((f[:, None] - cost) / e + la[:, None], axis=0)
+    return f, g
+
+
 def sinkhorn_cost(cost, a, b, *, eps: float = 1e-2, iterations: int = 500,
                   anneal: int = 200, eps_start: float = 1.0) -> Transport:
     """Log-domain Sinkhorn on a cost matrix (n, m); eps relative to max(cost)."""
     scale = jnp.maximum(jnp.max(cost), 1e-300)
     la, lb = jnp.log(a), jnp.log(b)
 
-    def update(fg, e):
-        f, g = fg
-        f = -e * jax.nn.logsumexp((g[None, :] - cost) / e + lb[None, :], axis=1)
-        g = -e * jax.nn.logsumexp((f[:, None] - cost) / e + la[:, None], axis=0)
-        return f, g
-
     def step(k, fg):
         frac = jnp.minimum(k / max(anneal, 1), 1.0)
         e = scale * jnp.exp((1 - frac) * jnp.log(eps_start) + frac * jnp.log(eps))
-        return update(fg, e)
+        return sweep(cost, la, lb, fg[0], fg[1], e)
 
     f0 = jnp.zeros(cost.shape[0], cost.dtype)
     g0 = jnp.zeros(cost.shape[1], cost.dtype)
