@@ -73,7 +73,7 @@ class FitResult:
             raise ValueError(f"predicting {self.law.name} {missing_inputs_message(self.law, missing)}")
         out = dict(inputs)
         for name in getattr(self.law, "id_inputs", ()):
-            out[name] = run_codes(name, inputs[name], self.labels.get(name))
+            out[name] = run_codes(inputs[name], self.labels.get(name))
         return out
 
     def to_json(self) -> Dict[str, Any]:
@@ -112,7 +112,7 @@ def missing_inputs_message(law, missing: Sequence[str]) -> str:
     return message
 
 
-def run_codes(name: str, values: Any, labels: Optional[Sequence[str]]) -> np.ndarray:
+def run_codes(values: Any, labels: Optional[Sequence[str]]) -> np.ndarray:
     """Run ids as codes: the fit's names through ``labels`` (code i is ``labels[i]``), numbers as
     they are, and names the fit did not see as new runs with codes of their own.
 

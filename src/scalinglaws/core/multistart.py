@@ -98,19 +98,7 @@ def multistart(model: Model, starts, x, target, weights, *, loss: Loss, schedule
         states = states._replace(n_quadratic=jnp.zeros_like(states.n_quadratic))
     states = lm.run_to_convergence(model, states, x, target, weights, loss, ftol, max_iter,
                                    curvature)
-    order = jnp.argsort(states.value)
-    states = _take(states, order)
-    best = states.value[0]
-    at_best = states.value <= best + AT_BEST_RTOL * jnp.abs(best)
-    return MultiStartResult(
-        theta=states.theta[0],
-        value=best,
-        thetas=states.theta,
-        values=states.value,
-        iterations=states.iterations,
-        converged=states.done,
-        n_at_best=jnp.sum(at_best),
-    )
+    return _finish(states.theta, states.value, states.iterations, states.done)
 
 
 _multistart_jit = jit(multistart, static_argnames=("model", "loss", "schedule", "max_iter", "ftol"))

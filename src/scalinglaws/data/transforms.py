@@ -15,14 +15,14 @@ import numpy as np
 from ..errors import DataError
 from ..laws.formula import parse_formula
 from .conditions import parse_condition
-from .table import Table
+from .table import Table, _to_column
 
 
 def _values(table: Table, names, why: str) -> dict:
     return {n: table.numeric(n, why=why) for n in names}
 
 
-def compile_pattern(column: str, pattern: str) -> re.Pattern:
+def compile_pattern(pattern: str) -> re.Pattern:
     """``pattern`` compiled, or a ValueError saying what is wrong (it must have named groups)."""
     try:
         rx = re.compile(pattern)
@@ -43,7 +43,7 @@ def extract(table: Table, column: str, pattern: str) -> Table:
     parses as a number, else text (the Table's rule for file columns).
     """
     try:
-        rx = compile_pattern(column, pattern)
+        rx = compile_pattern(pattern)
     except ValueError as exc:
         raise DataError(f"extract.{column}: {exc}", source=table.source, column=column) from None
     values = table[column]
@@ -60,8 +60,6 @@ def extract(table: Table, column: str, pattern: str) -> Table:
                             source=table.source, row=table.row_label(i), column=column)
         for g in groups:
             cells[g].append(m.group(g) if m.group(g) is not None else "")
-    from .table import _to_column
-
     new = {g: _to_column(v) for g, v in cells.items()}
     return table.with_columns(new, note=f"{', '.join(groups)} extracted from {column}")
 

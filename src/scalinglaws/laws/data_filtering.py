@@ -66,6 +66,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+import attrs
 import jax.numpy as jnp
 import numpy as np
 
@@ -126,9 +127,14 @@ def decayed_exponents(b, tau):
     return b * jnp.exp(-jnp.log(2.0) * _K / tau)
 
 
+_TAU = Parameter(name="tau", transform="bounded", lower=TAU_BOUNDS[0], upper=TAU_BOUNDS[1],
+                 realistic=(1.5, 10.0), description="half-life of the utility, in repetitions")
+_TAU = attrs.evolve(_TAU, init=tuple(float(_TAU.to_fit(v)) for v in (2.0, 6.0, 20.0)))
+
+
 def _tau(v):
-    lo, hi = TAU_BOUNDS
-    return lo + (hi - lo) * jnp.exp(-jnp.logaddexp(0.0, -v))  # the `bounded` transform's sigmoid
+    """tau from its fitting value (the `bounded` transform's scaled sigmoid)."""
+    return _TAU.to_natural(v)
 
 
 def log_predict(theta, z):
@@ -140,12 +146,6 @@ def log_predict(theta, z):
 def linear_predict(theta, z):
     log_a, b, d, tau = theta[0], theta[1], jnp.exp(theta[2]), _tau(theta[3])
     return d + jnp.exp(log_reducible(log_a, decayed_exponents(b, tau), z))
-
-
-def _tau_init(values):
-    lo, hi = TAU_BOUNDS
-    s = (np.asarray(values) - lo) / (hi - lo)
-    return tuple(float(v) for v in np.log(s) - np.log1p(-s))
 
 
 data_filtering = LawFamily(
@@ -170,9 +170,7 @@ data_filtering = LawFamily(
                   description="utility of the pool: exponent of the first pass (negative)"),
         Parameter(name="d", transform="log", fit_name="log d", init=tuple(np.log([0.03, 0.1, 0.3])),
                   realistic=(0.05, 0.3), description="irreducible error"),
-        Parameter(name="tau", transform="bounded", lower=TAU_BOUNDS[0], upper=TAU_BOUNDS[1],
-                  init=_tau_init([2.0, 6.0, 20.0]), realistic=(1.5, 10.0),
-                  description="half-life of the utility, in repetitions"),
+        _TAU,
     ),
     log_predict=log_predict,
     linear_predict=linear_predict,

@@ -339,7 +339,7 @@ def _dataset_common(problems: _Problems, conv, entry: Any, path: tuple) -> dict:
             out[key] = value
     for column, pattern in out.get("extract", {}).items():
         try:
-            compile_pattern(column, pattern)
+            compile_pattern(pattern)
         except ValueError as exc:
             problems.add(path + ("extract", column), str(exc))
     for name, text in out.get("derive", {}).items():
