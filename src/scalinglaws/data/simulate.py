@@ -199,13 +199,11 @@ class SimulateSource:
         return {name: x[:, i] for i, name in enumerate(self.design)}
 
     def _computed(self, columns: dict) -> dict:
-        from ..laws.formula import parse_formula
+        from .transforms import evaluate_formula
 
         n = len(next(iter(columns.values())))
         for name, text in self.compute.items():
-            formula = parse_formula(text)
-            values = formula.compile(np)({k: columns[k] for k in formula.names})
-            columns[name] = np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)).copy()
+            columns[name] = evaluate_formula(text, columns, n)
         return columns
 
     def load(self, ctx) -> Table:

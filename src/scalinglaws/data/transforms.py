@@ -70,11 +70,19 @@ def _as_text(value) -> str:
     return str(int(v)) if v.is_integer() else repr(v)
 
 
-def derive(table: Table, name: str, text: str) -> Table:
+def evaluate_formula(text: str, columns, n: int) -> np.ndarray:
+    """The formula ``text`` on ``columns`` (a name -> float array mapping, or a callable giving
+    the arrays of the names it is asked for) as a float64 column of ``n`` rows."""
     formula = parse_formula(text)
+    values_of = columns if callable(columns) else (lambda names: {k: columns[k] for k in names})
     with np.errstate(all="ignore"):  # non-finite results are reported by the checks of use
-        values = formula.compile(np)(_values(table, formula.names, f" (used by {name} = {text})"))
-    values = np.broadcast_to(np.asarray(values, dtype=np.float64), (len(table),)).copy()
+        values = formula.compile(np)(values_of(formula.names))
+    return np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)).copy()
+
+
+def derive(table: Table, name: str, text: str) -> Table:
+    values = evaluate_formula(
+        text, lambda names: _values(table, names, f" (used by {name} = {text})"), len(table))
     return table.with_columns({name: values}, note=f"{name} = {text}")
 
 
