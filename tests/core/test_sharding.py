@@ -244,6 +244,16 @@ def single_fit_and_mixture_on_four_devices() -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _ties_ordered(values, thetas, rtol=1e-12):
+    """The order of survivors by objective, with those whose objectives tie (within ``rtol``)
+    ordered by their parameters. Distinct points of a flat direction (log E -> -inf with the same
+    objective to 1e-15) have no order of their own: rounding, which differs between one device
+    and a shard of starts, decides it."""
+    values, thetas = np.asarray(values), np.asarray(thetas)
+    group = np.concatenate([[0], np.cumsum(np.abs(np.diff(values)) > rtol * np.abs(values[1:]))])
+    return np.lexsort((thetas[:, 0], group))
+
+
 def test_single_fit_starts_sharded_over_four_devices_equal_one_device(
         single_fit_and_mixture_on_four_devices):
     for fit in single_fit_and_mixture_on_four_devices["fits"]:
@@ -252,9 +262,12 @@ def test_single_fit_starts_sharded_over_four_devices_equal_one_device(
         np.testing.assert_allclose(fit["value"][0], fit["value"][1], rtol=1e-12, atol=0)
         np.testing.assert_allclose(four_v, one_v, rtol=1e-12, atol=0)
         np.testing.assert_allclose(fit["theta"][0], fit["theta"][1], rtol=1e-6, atol=1e-9)
-        np.testing.assert_allclose(four_t, one_t, rtol=1e-6, atol=1e-9)
-        assert fit["iterations"][0] == fit["iterations"][1]
-        assert fit["converged"][0] == fit["converged"][1]
+        four_o, one_o = _ties_ordered(four_v, four_t), _ties_ordered(one_v, one_t)
+        np.testing.assert_allclose(np.asarray(four_t)[four_o], np.asarray(one_t)[one_o],
+                                   rtol=1e-6, atol=1e-9)
+        for key in ("iterations", "converged"):
+            four_k, one_k = (np.asarray(k) for k in fit[key])
+            assert (four_k[four_o] == one_k[one_o]).all() if four_k.ndim else four_k == one_k
         assert fit["n_at_best"][0] == fit["n_at_best"][1]
     # FULL_SCHEDULE polishes every start: the padding copy is dropped, 35 survivors remain.
     assert len(single_fit_and_mixture_on_four_devices["fits"][1]["values"][0]) == 35
