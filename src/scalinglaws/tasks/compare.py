@@ -34,13 +34,13 @@ s_hat = 2 H / n. Criteria compare candidates on the same dataset and target only
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import attrs
 import numpy as np
 
+from ..draws import predict_draws, predict_theta
 from ..errors import ScalingLawsError, closest
 from ..results import FitResult, jsonable
 from ..spec.fields import at_least, field, positive
@@ -163,40 +163,6 @@ def bootstrap_thetas(p: Prepared, mask: Optional[np.ndarray], n: int, seed: int,
     return np.array(rows)
 
 
-def predict_many(family, thetas: np.ndarray, inputs: Dict[str, np.ndarray]) -> np.ndarray:
-    """(B, n) predictions of the law for each row of ``thetas`` (fitting space) at ``inputs``
-    (name -> (n,) or (B, n) values)."""
-    import jax.numpy as jnp
-
-    from .. import core  # noqa: F401  (float64)
-
-    thetas = np.atleast_2d(np.asarray(thetas, dtype=np.float64))
-    cols = [np.asarray(inputs[n], dtype=np.float64) for n in family.inputs]
-    batched = any(c.ndim == 2 for c in cols)
-    if batched:
-        cols = [np.broadcast_to(c, (len(thetas), c.shape[-1])) for c in cols]
-        x = np.stack(cols, axis=-1)
-        z = jnp.asarray(np.asarray(family.prepare(x.reshape(-1, x.shape[-1]))).reshape(x.shape))
-        return np.asarray(_batched(family, True)(jnp.asarray(thetas), z))
-    z = jnp.asarray(family.prepare(np.column_stack(cols)))
-    return np.asarray(_batched(family, False)(jnp.asarray(thetas), z))
-
-
-@functools.cache
-def _batched(family, per_theta_inputs: bool):
-    """jit(vmap(predict)) over parameter rows (and input rows), compiled once per shape."""
-    import jax
-
-    fn = family.predict_fn("linear")
-    return jax.jit(jax.vmap(fn, in_axes=(0, 0 if per_theta_inputs else None)))
-
-
-def predict_fit(fit: FitResult, inputs: Dict[str, np.ndarray]) -> np.ndarray:
-    """The fit's prediction from its fitting-space theta (exact even where a natural value
-    underflows, e.g. E = exp(-800) = 0)."""
-    return predict_many(fit.law, fit.theta[None], inputs)[0]
-
-
 def abs_rel_error(pred: np.ndarray, obs: np.ndarray) -> np.ndarray:
     """|prediction - observation| / |observation| (Choshen et al. 2024)."""
     return np.abs(pred - obs) / np.abs(obs)
@@ -228,7 +194,7 @@ def information_criteria(fit: FitResult, x: np.ndarray, y: np.ndarray,
     loss, delta, space = est.get("loss", "squared"), float(est.get("delta", 1.0)), est.get("space", "log")
     keep = np.ones(len(y), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     inputs = {n: x[keep, i] for i, n in enumerate(fit.law.inputs)}
-    pred = predict_fit(fit, inputs)
+    pred = predict_theta(fit.law, fit.theta, inputs)
     obs = y[keep]
     r = np.log(obs) - np.log(pred) if space == "log" else obs - pred
     n = len(r)
@@ -335,19 +301,19 @@ def loss_at_compute(family, law: LawSpec, thetas: np.ndarray, log_c: np.ndarray,
     log_c = np.broadcast_to(np.asarray(log_c, dtype=np.float64), (b, np.shape(log_c)[-1]))
     axis = compute_axis(family, law)
     if axis == "C":
-        return predict_many(family, thetas, {family.inputs[0]: np.exp(log_c)})
+        return predict_draws(family, thetas, {family.inputs[0]: np.exp(log_c)})
     if axis != "ND":
         raise ScalingLawsError(f"law {family.name!r} gives no loss against compute: it needs inputs "
                                "N and D, or one input mapped to the column C (`inputs: {x: C}`)")
     log_c6 = log_c - math.log(6.0)
     if tokens_per_parameter is not None:
         log_n = 0.5 * (log_c6 - math.log(tokens_per_parameter))
-        return predict_many(family, thetas, {"N": np.exp(log_n), "D": np.exp(log_c6 - log_n)})
+        return predict_draws(family, thetas, {"N": np.exp(log_n), "D": np.exp(log_c6 - log_n)})
     k = log_c.shape[1]
     offsets = np.linspace(-GRID_HALF_WIDTH, GRID_HALF_WIDTH, N_GRID)
     log_n = (0.5 * log_c6)[:, :, None] + offsets[None, None, :]  # (B, K, G)
     log_d = log_c6[:, :, None] - log_n
-    values = predict_many(family, thetas, {"N": np.exp(log_n).reshape(b, -1),
+    values = predict_draws(family, thetas, {"N": np.exp(log_n).reshape(b, -1),
                                            "D": np.exp(log_d).reshape(b, -1)}).reshape(b, k, N_GRID)
     j = np.clip(np.argmin(values, axis=2), 1, N_GRID - 2)
     rows = np.arange(b)[:, None]
@@ -488,9 +454,9 @@ class CompareTask:
         test = ~train
         held = fit_rows(p, train, seed=seed)
         inputs_test = {n: p.x[test, i] for i, n in enumerate(p.family.inputs)}
-        are = abs_rel_error(predict_fit(held, inputs_test), p.y[test])
+        are = abs_rel_error(predict_theta(held.law, held.theta, inputs_test), p.y[test])
         held_thetas = bootstrap_thetas(p, train, self.n_bootstrap, seed)
-        held_boot = abs_rel_error(predict_many(p.family, held_thetas, inputs_test),
+        held_boot = abs_rel_error(predict_draws(p.family, held_thetas, inputs_test),
                                   p.y[test][None, :]).mean(axis=1)
         boots[p.name] = bootstrap_thetas(p, None, self.n_bootstrap, seed)
         return {
@@ -675,8 +641,8 @@ def curves(prepared: Sequence[Prepared], fits: Dict[str, FitResult], boots: Dict
                                     tokens_per_parameter)[0]
             band = loss_at_compute(p.family, p.law, thetas, np.log(grid), tokens_per_parameter)
         elif len(p.family.inputs) == 1:
-            curve = predict_fit(fit, {p.family.inputs[0]: grid})
-            band = predict_many(p.family, thetas, {p.family.inputs[0]: grid})
+            curve = predict_theta(fit.law, fit.theta, {p.family.inputs[0]: grid})
+            band = predict_draws(p.family, thetas, {p.family.inputs[0]: grid})
         else:
             out.append(entry)
             continue

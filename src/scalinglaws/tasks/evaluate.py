@@ -27,6 +27,7 @@ from typing import Any, Dict, List, Optional
 import attrs
 import numpy as np
 
+from ..draws import predict_theta
 from ..errors import DataError, FitError
 from ..results import jsonable
 from ..spec.fields import at_least, field, positive
@@ -37,7 +38,6 @@ from .compare import (
     candidate_problems,
     fit_rows,
     holdout_mask,
-    predict_fit,
     prepare,
     progress,
     pyplot,
@@ -78,7 +78,7 @@ def checkpoint_rows(p: Prepared, step: Optional[str], run: Optional[str], discar
 
 def _score(p: Prepared, fit, test: np.ndarray) -> Dict[str, Any]:
     inputs = {n: p.x[test, i] for i, n in enumerate(p.family.inputs)}
-    pred = predict_fit(fit, inputs)
+    pred = predict_theta(fit.law, fit.theta, inputs)
     are = abs_rel_error(pred, p.y[test])
     return {"n_test": int(test.sum()), "are_mean": float(are.mean()), "are_max": float(are.max()),
             "scale": p.scale[test], "observed": p.y[test], "predicted": pred}
