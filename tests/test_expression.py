@@ -15,7 +15,7 @@ import scalinglaws as sl
 from scalinglaws.cli import cli
 from scalinglaws.errors import ExpressionError, ScalingLawsError, SpecError
 from scalinglaws.laws.expression import expression_law
-from scalinglaws.laws.formula import parse_formula
+from scalinglaws.formula import parse_formula
 from scalinglaws.spec import load_spec
 
 CHINCHILLA = "E + A / N**alpha + B / D**beta"

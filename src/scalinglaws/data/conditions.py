@@ -1,7 +1,7 @@
 """Row conditions for dataset filters (``where: "loss < 10 and N >= 1e8"``), without ``eval``.
 
 A condition is one or more comparisons joined by ``and``; each side of a comparison is a formula
-of the law grammar (:mod:`scalinglaws.laws.formula`), and comparisons may chain
+of the law grammar (:mod:`scalinglaws.formula`), and comparisons may chain
 (``1e8 <= N < 1e10``). A text column is compared with a quoted value by ``==`` or ``!=``
 (``domain == 'Github'``). The text is only parsed (``ast.parse`` builds a tree, nothing runs); each
 side is re-read by the formula parser from its own slice of the text, so an error points at the
@@ -17,7 +17,7 @@ from typing import Callable, List, NamedTuple, Tuple
 import numpy as np
 
 from ..errors import ExpressionError
-from ..laws.formula import Formula, parse_formula
+from ..formula import Formula, parse_formula
 
 _COMPARISONS = {ast.Lt: ("<", operator.lt), ast.LtE: ("<=", operator.le), ast.Gt: (">", operator.gt),
                 ast.GtE: (">=", operator.ge), ast.Eq: ("==", operator.eq), ast.NotEq: ("!=", operator.ne)}

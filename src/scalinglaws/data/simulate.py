@@ -125,7 +125,7 @@ class SimulateSource:
 
     def _compute_problems(self) -> Iterator[tuple]:
         from ..errors import ExpressionError
-        from ..laws.formula import parse_formula
+        from ..formula import parse_formula
 
         known = set(self._base_names())
         for name, text in self.compute.items():
@@ -233,7 +233,7 @@ class SimulateSource:
 def _formula_names(text: str) -> tuple:
     """The column names a formula uses; none when it does not parse (reported elsewhere)."""
     from ..errors import ExpressionError
-    from ..laws.formula import parse_formula
+    from ..formula import parse_formula
 
     try:
         return tuple(parse_formula(text).names)

@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from ..errors import DataError
-from ..laws.formula import parse_formula
+from ..formula import parse_formula
 from .conditions import parse_condition
 from .table import Table, _to_column
 

@@ -1,6 +1,6 @@
 """Laws written as formulas: ``law: {expression: "E + A / N**alpha + B / D**beta", parameters: ...}``.
 
-The text is read by the closed grammar of :mod:`scalinglaws.laws.formula` (numbers, names,
+The text is read by the closed grammar of :mod:`scalinglaws.formula` (numbers, names,
 ``+ - * / **``, log, exp, sqrt, log1p, softplus, sigmoid, min, max, logsumexp and sums over
 declared axes; never ``eval``) and compiled into a :class:`~scalinglaws.laws.base.LawFamily`
 named ``expression``:
@@ -30,7 +30,7 @@ import attrs
 
 from ..errors import ExpressionError, ScalingLawsError, closest
 from .base import TRANSFORMS, LawFamily, Parameter, natural_law
-from .formula import Formula, check_axes, parse_formula
+from ..formula import Formula, check_axes, parse_formula
 
 # Starting values in natural units when a parameter gives no `init`: a decade grid for positive
 # scales (losses, prefactors), exponent-like values for plain numbers, the middle and both sides

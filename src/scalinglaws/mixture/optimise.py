@@ -359,7 +359,7 @@ def _epochs(n: int, max_epochs) -> np.ndarray:
 
 
 def target_function(text: str, domains: Sequence[str], column_pattern: str = "loss_{}") -> Callable:
-    """The target ``text`` (the spec's restricted formula grammar, :mod:`..laws.formula`; parsed
+    """The target ``text`` (the spec's restricted formula grammar, :mod:`..formula`; parsed
     with ``ast``, never evaluated) as a pure JAX function of the (D,) predicted losses.
 
     Names are validation domains (``code``) or their loss columns (``loss_code`` for the default
@@ -374,7 +374,7 @@ def target_function(text: str, domains: Sequence[str], column_pattern: str = "lo
 @functools.lru_cache(maxsize=64)
 def _target_function(text: str, domains: tuple, column_pattern: str) -> Callable:
     from ..errors import ExpressionError, closest
-    from ..laws.formula import parse_formula
+    from ..formula import parse_formula
 
     formula = parse_formula(text)
     index: Dict[str, int] = {}

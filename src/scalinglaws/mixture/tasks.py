@@ -358,7 +358,7 @@ class OptimiseMixtureTask(FitMixtureTask):
 
     def check(self, spec, registry) -> List[tuple]:
         from ..errors import ExpressionError
-        from ..laws.formula import parse_formula
+        from ..formula import parse_formula
 
         out = super().check(spec, registry)
         if "expression" in self.target:
@@ -415,7 +415,7 @@ class OptimiseMixtureTask(FitMixtureTask):
 
     # It takes the fit task's keys (and refits), but its result is the optimum, not the fit.
     def run(self, ctx, name: str) -> MixtureOptimumResult:  # type: ignore[override]
-        from ..laws.formula import parse_formula
+        from ..formula import parse_formula
         from .optimise import mixture_frontier, optimise_mixture, target_function
 
         runs = self.load(ctx, self.dataset, self.loss_dataset, self.join_on)

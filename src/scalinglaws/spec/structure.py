@@ -323,7 +323,7 @@ def _dataset_common(problems: _Problems, conv, entry: Any, path: tuple) -> dict:
     """The keys every dataset has (renaming, derived columns, filters), with formulas checked."""
     from ..data.conditions import parse_condition
     from ..data.transforms import compile_pattern
-    from ..laws.formula import parse_formula
+    from ..formula import parse_formula
 
     out: dict = {}
     if not isinstance(entry, dict):

@@ -35,7 +35,7 @@ import operator
 import re
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from ..errors import ExpressionError, ScalingLawsError, closest
+from .errors import ExpressionError, ScalingLawsError, closest
 
 ONE_ARGUMENT = ("log", "exp", "sqrt", "log1p", "softplus", "sigmoid")
 TWO_OR_MORE = ("min", "max", "logsumexp")
