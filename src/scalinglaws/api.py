@@ -5,22 +5,28 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional, Sequence, Union
 
 import attrs
-import numpy as np
 
 from .data.table import Table
 from .estimators.multistart import MultiStart
+from .estimators.protocol import estimator_for, residual_space
 from .laws.base import LawFamily
+from .observations import observe
 from .plugins import get_registry
 from .results import FitResult
 from .runner import run
 from .spec.model import LawSpec
-from .spec.structure import load_spec
-from .tasks.fit import constrain, group_column, id_labels, make_estimator, observations
+from .spec.structure import load_spec as _load_spec
 
 
 def get_law(name: str) -> LawFamily:
     """The registered law family called ``name`` (built-in or from a plugin)."""
     return get_registry().law(name)
+
+
+def load_spec(source, registry=None):
+    """Load and check a spec (a path, or YAML text) against ``registry``: by default the
+    process-wide registry of built-ins and installed plugins."""
+    return _load_spec(source, registry if registry is not None else get_registry())
 
 
 def fit(law: Union[str, LawFamily], table: Union[Table, Mapping[str, Any]],
@@ -50,16 +56,15 @@ def fit(law: Union[str, LawFamily], table: Union[Table, Mapping[str, Any]],
         table = Table.from_columns(dict(table))
     spec = LawSpec(family=family.name, inputs=dict(inputs or {}), target=target,
                    fixed=dict(fixed or {}), tie=dict(tie or {}), groups=groups, shared=tuple(shared))
-    labels = group_column(table, groups)[0] if groups is not None else None
-    family = constrain(family, spec, labels)
     if isinstance(estimator, Mapping):
         estimator = MultiStart(**{**family.default_estimator, **estimator})
-    est = estimator if estimator is not None else make_estimator(None, family, get_registry())
-    x, y = observations(family, spec, table, log_target=getattr(est, "space", "log") == "log")
-    w = None if weights is None else np.asarray(weights, dtype=np.float64)
-    result = est.fit(family, x, y, weights=w, seed=seed)
+    est = estimator if estimator is not None else estimator_for(None, family, get_registry())
+    family, obs = observe(family, spec, table, space=residual_space(est))
+    if weights is not None:
+        obs = obs.weighted(weights)
+    result = est.fit(family, obs, seed=seed)
     # Kept so that `result.predict` takes the run names the table used.
-    return attrs.evolve(result, labels=id_labels(family, spec, table))
+    return attrs.evolve(result, labels=obs.labels)
 
 
 __all__ = ["fit", "get_law", "load_spec", "run", "Table", "FitResult", "MultiStart", "LawFamily"]

@@ -53,7 +53,8 @@ def _vmapped(family, per_draw_inputs: bool):
 def thetas_from_natural(family, draws: Mapping[str, Any]) -> np.ndarray:
     """{natural name: (B,)} -> (B, P) fitting-space rows (the inverse of
     :func:`natural_from_thetas`), vectorised over draws."""
-    columns = [np.asarray(_to_fit(p, np.asarray(draws[p.name], dtype=np.float64)))
+    columns = [np.asarray(_to_fit(p, np.asarray(draws[p.name if p.name in draws else p.copy_of],
+                                                dtype=np.float64)))
                for p in family.parameters]
     return np.column_stack(columns) if columns else np.zeros((0, 0))
 

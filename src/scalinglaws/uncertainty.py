@@ -12,9 +12,9 @@ Built on :mod:`scalinglaws.core`: :func:`core.bootstrap` (all resamples in one c
   delta method; intervals are estimate +- z_{(1+level)/2} * SE (normal approximation).
 * ``none``: the point estimate only.
 
-Derived quantities, for laws with parameters E, A, B, alpha, beta and inputs N, D (Chinchilla,
-Hoffmann et al. 2022, eq. 4): ``a = beta / (alpha + beta)``, ``b = alpha / (alpha + beta)`` and
-``G = (alpha A / (beta B))^(1 / (alpha + beta))``, with which, at C = 6 N D, the compute-optimal
+Derived quantities are those the law family declares (``LawFamily.derived``), e.g. Chinchilla's
+``a = beta / (alpha + beta)``, ``b = alpha / (alpha + beta)`` and ``G = (alpha A / (beta B))^(1 /
+(alpha + beta))`` (Hoffmann et al. 2022, eq. 4), with which, at C = 6 N D, the compute-optimal
 ``N_opt = G (C/6)^a`` and ``D_opt = G^-1 (C/6)^b`` (see :mod:`scalinglaws.tasks.allocate`).
 """
 
@@ -24,13 +24,14 @@ import contextlib
 import functools
 import sys
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import attrs
 import numpy as np
 
+from .draws import natural_from_thetas, thetas_from_natural
 from .errors import FitError
-from .spec.fields import at_least, field, one_of
+from .fields import at_least, field, one_of
 
 METHODS = ("bootstrap", "sandwich", "hessian", "none")
 DRAWS_KEPT = 200  # bootstrap draws written to results.json (enough to redraw a band)
@@ -70,9 +71,9 @@ class Interval:
 class Uncertainty:
     """Intervals for the parameters and derived quantities of one fit.
 
-    ``draws`` holds the bootstrap estimates of the natural parameters ({name: (B,)}), None for the
-    delta methods; ``cov`` the delta-method covariance of the natural parameters (None for the
-    bootstrap).
+    ``draws`` holds the draws of the natural parameters ({name: (B,)}) and ``thetas`` the same
+    draws in the fitting space (B, P), None for the delta methods; ``cov`` the fitting-space
+    covariance of the delta methods (None for draws).
     """
 
     method: str
@@ -81,9 +82,19 @@ class Uncertainty:
     params: Dict[str, Interval]
     derived: Dict[str, Interval]
     draws: Optional[Dict[str, np.ndarray]] = None
+    thetas: Optional[np.ndarray] = None
+    cov: Optional[np.ndarray] = None
     n_converged: Optional[int] = None
     seconds: float = 0.0
     seed: int = 0
+
+    def draw_thetas(self, family) -> Optional[np.ndarray]:
+        """(B, P) fitting-space draws, rebuilt from the natural draws when read from JSON."""
+        if self.thetas is not None:
+            return self.thetas
+        if not self.draws:
+            return None
+        return thetas_from_natural(family, self.draws)
 
     def describe(self) -> str:
         pct = f"{self.level:.0%}"
@@ -131,40 +142,10 @@ class Uncertainty:
 
 # --- derived quantities ---------------------------------------------------------------------
 
-CHINCHILLA_PARAMS = ("E", "A", "B", "alpha", "beta")
-
-
-def is_chinchilla(family) -> bool:
-    """Whether the closed-form Chinchilla allocation applies: parameters E, A, B, alpha, beta of
-    L = E + A / N^alpha + B / D^beta, with inputs N and D."""
-    names = set(family.param_names) | set(getattr(family, "aliases", {}))
-    return (set(CHINCHILLA_PARAMS) <= names and tuple(family.inputs) == ("N", "D")
-            and family.name.split("[")[0] == "chinchilla")
-
-
-def chinchilla_derived(p: Dict[str, Any]) -> Dict[str, Any]:
-    """a, b and G from arrays (or floats) of alpha, beta, A, B; numpy or JAX alike."""
-    alpha, beta, A, B = p["alpha"], p["beta"], p["A"], p["B"]
-    s = alpha + beta
-    return {"a": beta / s, "b": alpha / s, "G": (alpha * A / (beta * B)) ** (1.0 / s)}
-
-
-def chinchilla_allocation(p: Dict[str, Any], budgets) -> Dict[str, Any]:
-    """N_opt, D_opt, tokens per parameter at compute ``budgets`` (C = 6 N D), broadcast: params of
-    shape (B,) and budgets (K,) give (B, K)."""
-    d = chinchilla_derived(p)
-    c6 = np.asarray(budgets, dtype=float) / 6.0
-    a, b, g = (np.asarray(d[k], dtype=float)[..., None] for k in ("a", "b", "G"))
-    n_opt = g * c6 ** a
-    d_opt = c6 ** b / g
-    return {"N_opt": n_opt, "D_opt": d_opt, "tokens_per_param": d_opt / n_opt}
-
-
 def derived_quantities(family, params: Dict[str, Any]) -> Dict[str, Any]:
-    """Budget-free derived quantities of ``family`` at (arrays of) natural parameters."""
-    if is_chinchilla(family):
-        return chinchilla_derived(params)
-    return {}
+    """Budget-free derived quantities of ``family`` at (arrays of) natural parameters: those the
+    family declares (``LawFamily.derived``), none otherwise."""
+    return {} if family.derived is None else family.derived(params)
 
 
 # --- progress -------------------------------------------------------------------------------
@@ -205,46 +186,44 @@ def _percentile_interval(values: np.ndarray, estimate: float, level: float) -> I
                     lower=float(lo), upper=float(hi))
 
 
-def natural_draws(family, thetas: np.ndarray) -> Dict[str, np.ndarray]:
-    """(B, P) fitting-space draws -> {natural name: (B,)}, tied names included."""
-    thetas = np.asarray(thetas, dtype=np.float64)
-    out = {p.name: np.asarray(p.to_natural(thetas[:, i]), dtype=float)
-           for i, p in enumerate(family.parameters)}
-    out.update({t: out[s] for t, s in family.aliases.items() if s in out})
-    return out
+def fit_draws(estimator, family, obs, fit, *, n: int, seed: int):
+    """The estimator's parameter draws (protocol ``draws``), with a spinner on a terminal."""
+    with progress(f"{n} parameter draws of {family.name}"):
+        return estimator.draws(family, obs, fit, n=n, seed=seed)
 
 
-def residual_space_data(family, estimator, x, y):
-    """(model, prepared inputs z, target in the residual space, core Loss) of a multistart fit."""
-    from . import core
-    from .estimators.multistart import core_model
-
-    space = getattr(estimator, "space", "log")
-    z = np.asarray(family.prepare(np.asarray(x, dtype=np.float64)), dtype=np.float64)
-    t = np.log(y) if space == "log" else np.asarray(y, dtype=np.float64)
-    loss = core.Loss(estimator.loss, float(estimator.delta))
-    return core_model(family, space), z, t, loss
+def fit_covariance(estimator, family, obs, fit, method: str) -> np.ndarray:
+    """The estimator's (P, P) fitting-space covariance by ``method`` (protocol ``covariance``),
+    or a FitError saying which estimator has none."""
+    cov = estimator.covariance(family, obs, fit, method=method)
+    if cov is None:
+        raise FitError(f"estimator {type(estimator).__name__} gives no {method} covariance; use "
+                       "`uncertainty: {method: bootstrap}` (draws) instead")
+    return np.asarray(cov, dtype=np.float64)
 
 
-def _require_multistart(estimator, method: str) -> None:
-    if not all(hasattr(estimator, k) for k in ("loss", "delta", "space", "starting_points")):
-        raise FitError(f"uncertainty method {method!r} needs the `multistart` estimator (it refits "
-                       "with the same robust loss); use `uncertainty: {method: none}`")
+def delta_se(transform: Callable, theta, cov) -> Tuple[np.ndarray, np.ndarray]:
+    """Delta method: (standard errors, covariance) of ``transform(theta)`` given the covariance
+    ``cov`` of ``theta``: G Cov G^T with G the Jacobian of ``transform`` (forward mode)."""
+    return _delta_jit(transform)(np.asarray(theta, dtype=np.float64), np.asarray(cov))
 
 
-def bootstrap_thetas(family, estimator, x, y, *, n: int, seed: int):
-    """(B, P) bootstrap estimates in the fitting space, and how many refits converged."""
-    from . import core
+@functools.cache
+def _delta_jit(transform: Callable):
+    import jax
+    import jax.numpy as jnp
 
-    _require_multistart(estimator, "bootstrap")
-    model, z, t, loss = residual_space_data(family, estimator, x, y)
-    schedule = core.DEFAULT_SCHEDULE if estimator.schedule == "halving" else core.FULL_SCHEDULE
-    starts = estimator.starting_points(family, seed)
-    with progress(f"bootstrap: {n} refits of {family.name} in one compiled call"):
-        out = core.bootstrap(model, starts, z, t, n_resamples=n, seed=seed, loss=loss,
-                             schedule=schedule, max_iter=estimator.max_iter, ftol=estimator.ftol)
-        thetas = np.asarray(out.thetas)
-    return thetas, int(np.sum(np.asarray(out.converged)))
+    @jax.jit
+    def delta(theta, cov):
+        g = jax.jacfwd(transform)(theta)
+        out = g @ cov @ g.T
+        return jnp.sqrt(jnp.diagonal(out)), out
+
+    def run(theta, cov):
+        se, out = delta(theta, cov)
+        return np.asarray(se), np.asarray(out)
+
+    return run
 
 
 @functools.cache
@@ -265,19 +244,10 @@ def natural_names(family) -> List[str]:
     return list(family.param_names) + [t for t in family.aliases if t not in family.param_names]
 
 
-def delta_covariance(family, estimator, x, y, theta, *, method: str, transform=None):
-    """Standard errors (and covariance) of ``transform(theta)`` by the sandwich or Hessian."""
-    from . import core
-
-    _require_multistart(estimator, method)
-    model, z, t, loss = residual_space_data(family, estimator, x, y)
-    return core.hessian_se(model, np.asarray(theta, dtype=np.float64), z, t, loss=loss,
-                           method=method, transform=transform)
-
-
-def fit_uncertainty(spec: Optional[UncertaintySpec], family, estimator, x, y, fit, *,
+def fit_uncertainty(spec: Optional[UncertaintySpec], family, estimator, obs, fit, *,
                     seed: int = 0) -> Optional[Uncertainty]:
-    """Intervals for the parameters and derived quantities of ``fit`` (a FitResult)."""
+    """Intervals for the parameters and derived quantities of ``fit`` (a FitResult), from the
+    estimator's draws (``bootstrap``) or covariance (``sandwich``, ``hessian``)."""
     if spec is None or spec.method == "none":
         return None
     from scipy.stats import norm
@@ -286,17 +256,18 @@ def fit_uncertainty(spec: Optional[UncertaintySpec], family, estimator, x, y, fi
     params = dict(fit.params)
     derived_hat = {k: float(v) for k, v in derived_quantities(family, params).items()}
     if spec.method == "bootstrap":
-        thetas, n_conv = bootstrap_thetas(family, estimator, x, y, n=spec.n, seed=seed)
-        draws = natural_draws(family, thetas)
+        out = fit_draws(estimator, family, obs, fit, n=spec.n, seed=seed)
+        draws = natural_from_thetas(family, out.thetas)
         der = derived_quantities(family, draws)
         return Uncertainty(
-            method="bootstrap", level=spec.level, n_resamples=spec.n, n_converged=n_conv,
+            method="bootstrap", level=spec.level, n_resamples=spec.n,
+            n_converged=out.n_converged,
             params={k: _percentile_interval(draws[k], params[k], spec.level) for k in params},
             derived={k: _percentile_interval(der[k], derived_hat[k], spec.level) for k in der},
-            draws=draws, seconds=time.perf_counter() - start, seed=seed)
-    se = delta_covariance(family, estimator, x, y, fit.theta, method=spec.method,
-                          transform=_natural_transform(family))
-    values = np.asarray(se.se)
+            draws=draws, thetas=np.asarray(out.thetas), seconds=time.perf_counter() - start,
+            seed=seed)
+    cov = fit_covariance(estimator, family, obs, fit, spec.method)
+    values, _ = delta_se(_natural_transform(family), fit.theta, cov)
     names = natural_names(family)
     z = float(norm.ppf(0.5 * (1 + spec.level)))
 
@@ -308,7 +279,7 @@ def fit_uncertainty(spec: Optional[UncertaintySpec], family, estimator, x, y, fi
         method=spec.method, level=spec.level, n_resamples=None,
         params={k: normal(params[k], values[i]) for i, k in enumerate(names)},
         derived={k: normal(v, values[len(names) + j]) for j, (k, v) in enumerate(derived_hat.items())},
-        seconds=time.perf_counter() - start, seed=seed)
+        cov=cov, seconds=time.perf_counter() - start, seed=seed)
 
 
 def summarize(draws: np.ndarray, estimate, level: float) -> Interval:
@@ -317,5 +288,4 @@ def summarize(draws: np.ndarray, estimate, level: float) -> Interval:
 
 
 __all__ = ["UncertaintySpec", "Uncertainty", "Interval", "fit_uncertainty", "progress",
-           "chinchilla_derived", "chinchilla_allocation", "derived_quantities", "is_chinchilla",
-           "natural_draws", "bootstrap_thetas", "summarize", "METHODS"]
+           "derived_quantities", "fit_draws", "fit_covariance", "delta_se", "summarize", "METHODS"]

@@ -8,6 +8,7 @@ import pytest
 from scalinglaws.core import diagnostics
 from scalinglaws.estimators.multistart import MultiStart
 from scalinglaws.laws.chinchilla import chinchilla
+from scalinglaws.observations import Observations
 
 TRUTH = {"E": 1.8, "A": 480.0, "B": 2100.0, "alpha": 0.35, "beta": 0.37}
 
@@ -24,7 +25,7 @@ def design(n_lo, n_hi, sizes, noise=0.01, seed=0):
 @pytest.fixture(scope="module")
 def good():
     x, y = design(7e7, 1.6e10, 8, noise=0.0005)
-    return MultiStart().fit(chinchilla, x, y)
+    return MultiStart().fit(chinchilla, Observations.from_arrays(chinchilla, x, y))
 
 
 def test_every_fit_carries_json_ready_diagnostics(good):
@@ -43,7 +44,7 @@ def test_every_fit_carries_json_ready_diagnostics(good):
 
 def test_narrow_range_of_model_sizes_is_flagged_as_not_identifiable():
     x, y = design(1e8, 3e8, 3)  # three model sizes within a factor of 3
-    dg = MultiStart().fit(chinchilla, x, y).diagnostics
+    dg = MultiStart().fit(chinchilla, Observations.from_arrays(chinchilla, x, y)).diagnostics
     warn = [w for w in dg["warnings"] if "identifiable" in w]
     assert warn, dg["warnings"]
     assert abs(dg["max_correlation"]["value"]) > diagnostics.CORRELATION_WARN or (

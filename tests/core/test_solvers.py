@@ -93,13 +93,15 @@ def test_float32_is_refused_and_unknown_solver_named():
 def test_estimator_solver_adam_ends_at_the_lm_optimum():
     # `solver: adam` in a spec: Adam from every start, survivors polished by LM.
     from scalinglaws.estimators.multistart import MultiStart
+    from scalinglaws.observations import Observations
 
     z, t = simulate()
     x, y = np.exp(z), np.exp(t)
     # 32 starts, all polished (`full`): the reference and Adam's LM polish share one compilation.
     opts = dict(starts="random", n_random=32, schedule="full")
-    ref = MultiStart(**opts).fit(chinchilla, x, y)
-    got = MultiStart(solver="adam", **opts).fit(chinchilla, x, y)
+    obs = Observations.from_arrays(chinchilla, x, y)
+    ref = MultiStart(**opts).fit(chinchilla, obs)
+    got = MultiStart(solver="adam", **opts).fit(chinchilla, obs)
     assert abs(got.objective - ref.objective) <= 1e-9 * ref.objective
     assert got.estimator["solver"] == "adam" and got.diagnostics["converged"]
 

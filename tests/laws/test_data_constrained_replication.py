@@ -110,16 +110,19 @@ def test_bootstrap_interval_of_the_refit_contains_the_published_pair():
     """The statistics behind the disagreement: R_D* is barely identified by these runs. The 90%
     bootstrap interval of the converged refit (100 resamples, the paper's grid) contains the
     published pair, and its upper end for R_D* is far beyond any published value."""
-    from scalinglaws.uncertainty import bootstrap_thetas, natural_draws, summarize
+    from scalinglaws.draws import natural_from_thetas
+    from scalinglaws.observations import Observations
+    from scalinglaws.uncertainty import summarize
 
     runs, y = datablations_runs()
     x = np.column_stack([runs["N"], runs["D"], runs["U"]])
     family = data_constrained.with_fixed(MUENNIGHOFF_BASE)
     estimator = sl.MultiStart(**{**family.default_estimator, "grid": PAPER_RSTAR_GRID})
-    fit = estimator.fit(family, x, y, seed=0)
-    thetas, converged = bootstrap_thetas(family, estimator, x, y, n=100, seed=0)
-    assert converged >= 90
-    draws = natural_draws(family, thetas)
+    obs = Observations.from_arrays(family, x, y)
+    fit = estimator.fit(family, obs, seed=0)
+    draws = estimator.draws(family, obs, fit, n=100, seed=0)
+    assert draws.n_converged >= 90
+    draws = natural_from_thetas(family, draws.thetas)
     rd = summarize(draws["RD_star"], fit.params["RD_star"], 0.9)
     rn = summarize(draws["RN_star"], fit.params["RN_star"], 0.9)
     assert rd.lower < MUENNIGHOFF_2023["RD_star"] < rd.upper

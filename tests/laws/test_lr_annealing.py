@@ -139,14 +139,13 @@ def test_text_run_ids_give_the_fit_of_numeric_ones():
 
 
 def test_text_run_ids_are_coded_in_order_of_first_appearance():
+    from scalinglaws.observations import observe
     from scalinglaws.spec.model import LawSpec
-    from scalinglaws.tasks.fit import id_labels, observations
 
     table = noisy_curves(NAMES)
-    x, _ = observations(lr_annealing, LawSpec(family="lr_annealing"), table, log_target=False)
-    np.testing.assert_array_equal(x[:, 0], np.repeat([0.0, 1.0, 2.0], len(STEPS)))
-    assert id_labels(lr_annealing, LawSpec(family="lr_annealing"), table) == {
-        "run": ("cosine-1e-3", "constant", "wsd-20%")}
+    _, obs = observe(lr_annealing, LawSpec(family="lr_annealing"), table, space="linear")
+    np.testing.assert_array_equal(obs.x[:, 0], np.repeat([0.0, 1.0, 2.0], len(STEPS)))
+    assert obs.labels == {"run": ("cosine-1e-3", "constant", "wsd-20%")}
 
 
 def test_a_numeric_input_written_as_text_names_its_row_and_column():

@@ -4,14 +4,15 @@ Levenberg-Marquardt (or optax L-BFGS / Adam) in the JAX core, diagnostics on eve
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import attrs
 import numpy as np
 
 from ..errors import FitError
 from ..results import FitResult
-from ..spec.fields import at_least, field, one_of, positive
+from ..fields import at_least, field, one_of, positive
+from .protocol import ParameterDraws
 
 
 @functools.cache
@@ -34,19 +35,39 @@ def core_model(family, space: str):
     return core.Model(family.predict_fn("linear"), fj)
 
 
+def registered_loss(_inst, attribute, value) -> None:
+    """Field validator: ``value`` names a loss registered in ``scalinglaws.core.objectives``."""
+    from ..core.objectives import loss_kind  # the registry imports JAX: only when validating
+
+    loss_kind(value)
+
+
+def _loss_args(inst, attribute, value) -> None:
+    from ..core.objectives import make_loss
+
+    if inst is not None:  # spec loading validates field by field (no instance): see check()
+        make_loss(inst.loss, float(inst.delta), value)
+
+
 @attrs.frozen(kw_only=True)
 class MultiStart:
     """Minimise the sum over points of a robust loss of the residuals from many starting points.
 
-    objective(theta) = sum_i w_i rho(r_i), r_i = log y_i - log f(x_i; theta) (``space: log``) or
-    y_i - f(x_i; theta) (``space: linear``), rho the Huber loss (Huber 1964) or squared error.
+    objective(theta) = sum_i w_i rho(r_i), r_i = log f(x_i; theta) - log y_i (``space: log``) or
+    f(x_i; theta) - y_i (``space: linear``), rho a loss registered by name in
+    ``scalinglaws.core.objectives`` (Huber 1964, squared error, ...).
     The default for Chinchilla is the recipe of Hoffmann et al. (2022) as refitted by Besiroglu et
     al. (2024): Huber with delta = 1e-3 on log residuals, summed, from a 4500-point grid.
     """
 
-    loss: str = field(default="huber", validator=one_of("huber", "squared"),
-                      doc="Per-point loss: `huber` or `squared`.")
-    delta: float = field(default=1e-3, validator=positive, doc="Huber threshold on residuals.")
+    loss: str = field(default="huber", validator=registered_loss, doc=(
+        "Per-point loss, by name: `huber`, `squared` or another registered loss (the list and "
+        "formulas: docs/estimators.md)."))
+    delta: float = field(default=1e-3, validator=positive, doc=(
+        "Threshold of the Huber-type losses, in residual units (ignored by `squared`)."))
+    loss_args: dict[str, float] = field(factory=dict, validator=_loss_args, doc=(
+        "The loss's own parameters beyond `delta`, by name, e.g. `{k: 4}`; each loss declares "
+        "them with their defaults (docs/estimators.md)."))
     space: str = field(default="log", validator=one_of("log", "linear"),
                        doc="Residuals of log target (`log`) or of the target itself (`linear`).")
     solver: str = field(default="lm", validator=one_of("lm", "lbfgs", "adam"), doc=(
@@ -75,18 +96,26 @@ class MultiStart:
         "Relative decrease of the objective below which a step counts as negligible; two in a row "
         "stop a start."))
 
+    def core_loss(self):
+        """The loss as the compiled core takes it (:class:`scalinglaws.core.Loss`)."""
+        from ..core.objectives import make_loss
+
+        return make_loss(self.loss, float(self.delta), self.loss_args)
+
     def describe(self) -> Dict[str, Any]:
         return {"name": "multistart", **attrs.asdict(self)}
 
     def check(self, family) -> list:
         problems: list = []
-        if self.starts == "varpro":
-            from ..core.varpro import REGISTRY, structure_for
-
-            if structure_for(family) is None:
-                problems.append((("starts",), f"law {family.name!r} declares no linear structure "
-                                 "for `starts: varpro` (laws with one: "
-                                 f"{', '.join(sorted(REGISTRY))}); use `starts: grid` or `sobol`"))
+        try:  # spec loading checks fields one by one; the arguments need the loss
+            self.core_loss()
+        except ValueError as err:
+            problems.append((("loss_args",), str(err)))
+        if self.starts == "varpro" and family.linear_structure is None:
+            problems.append((("starts",), f"law {family.name!r} declares no linear structure "
+                             "(`LawFamily.linear_structure`; a law with fixed, tied or grouped "
+                             "parameters has none) for `starts: varpro`; use `starts: grid` or "
+                             "`sobol`"))
         known = set(family.param_names) | {p.copy_of for p in family.parameters if p.copy_of}
         for name in self.grid:
             if name not in known:
@@ -117,29 +146,62 @@ class MultiStart:
         extra = [family.to_fit(p) for p in self.init]
         return np.vstack([pts] + [np.atleast_2d(e) for e in extra]) if extra else pts
 
-    def fit(self, family, x: np.ndarray, y: np.ndarray, *, weights: Optional[np.ndarray] = None,
-            seed: int = 0) -> FitResult:
-        """Fit ``family`` to inputs ``x`` (n, k; columns in ``family.inputs`` order) and target ``y``."""
+    def _problem(self, family, obs):
+        """(model in the residual space, prepared inputs z, target t in that space, weights)."""
+        if self.space == "log" and obs.space != "log" and not np.all(obs.y[obs.live] > 0):
+            raise FitError("log residuals (`space: log`) need a positive target; these "
+                           "observations have values <= 0 (use `space: linear`)")
+        z = np.asarray(family.prepare(np.asarray(obs.x, dtype=np.float64)), dtype=np.float64)
+        y = np.asarray(obs.y, dtype=np.float64)
+        t = np.log(y) if self.space == "log" else y
+        w = None if obs.weights is None else np.asarray(obs.weights, dtype=np.float64)
+        return core_model(family, self.space), z, t, w
+
+    def draws(self, family, obs, fit=None, *, n: int, seed: int = 0) -> ParameterDraws:
+        """Nonparametric bootstrap: ``n`` resamples of the live rows, each refitted from the best
+        distinct minima of the full fit, all in one compiled call (:func:`core.bootstrap`); the
+        same seed and rows give the same resamples, so candidates on one dataset are paired."""
         from .. import core
 
-        n, p = len(y), len(family.parameters)
+        model, z, t, w = self._problem(family, obs)
+        schedule = core.DEFAULT_SCHEDULE if self.schedule == "halving" else core.FULL_SCHEDULE
+        out = core.bootstrap(model, self.starting_points(family, seed), z, t, w, n_resamples=n,
+                             seed=seed, loss=self.core_loss(),
+                             schedule=schedule, max_iter=self.max_iter, ftol=self.ftol)
+        return ParameterDraws(thetas=np.asarray(out.thetas), method="bootstrap",
+                              n_converged=int(np.sum(np.asarray(out.converged))), seed=seed)
+
+    def covariance(self, family, obs, fit, *, method: str = "sandwich") -> np.ndarray:
+        """(P, P) covariance of ``fit.theta`` from the Gauss-Newton Hessian of the robust
+        objective: ``sandwich`` (Huber 1967; robust to heteroscedastic residuals) or ``hessian``
+        (homoscedastic), see :func:`core.hessian_se`."""
+        from .. import core
+
+        model, z, t, w = self._problem(family, obs)
+        se = core.hessian_se(model, np.asarray(fit.theta, dtype=np.float64), z, t, w,
+                             loss=self.core_loss(), method=method)
+        return np.asarray(se.cov)
+
+    def fit(self, family, obs, *, seed: int = 0) -> FitResult:
+        """Fit ``family`` to :class:`~scalinglaws.observations.Observations` ``obs`` (rows of
+        weight 0 left out)."""
+        from .. import core
+
+        n, p = int(np.sum(obs.live)), len(family.parameters)
         if n <= p:
             raise FitError(f"{n} points cannot determine the {p} parameters of {family.name!r} "
                            f"({', '.join(family.param_names)}); add runs or fix parameters")
-        z = np.asarray(family.prepare(np.asarray(x, dtype=np.float64)), dtype=np.float64)
-        t = np.log(y) if self.space == "log" else np.asarray(y, dtype=np.float64)
-        w = None if weights is None else np.asarray(weights, dtype=np.float64)
-        model = core_model(family, self.space)
-        loss = core.Loss(self.loss, float(self.delta))
+        model, z, t, w = self._problem(family, obs)
+        loss = self.core_loss()
         schedule = core.DEFAULT_SCHEDULE if self.schedule == "halving" else core.FULL_SCHEDULE
         reason_code = None
         if self.starts == "varpro":
             from ..core import varpro
 
-            structure = varpro.structure_for(family)
+            structure = family.linear_structure
             if structure is None:
-                raise FitError(f"law {family.name!r} has no linear structure for `starts: varpro`; "
-                               "use `starts: grid`")
+                raise FitError(f"law {family.name!r} declares no linear structure for `starts: "
+                               "varpro`; use `starts: grid`")
             extra = [family.to_fit(p) for p in self.init]
             out = varpro.fit_varpro(model, structure, z, t, w, loss=loss, space=self.space,
                                     extra_starts=np.vstack(extra) if extra else None,

@@ -2,10 +2,10 @@
 
 Three ways, side by side as in Hoffmann et al. (2022), table 2:
 
-* approach 3 (the fitted law): for Chinchilla in closed form, N_opt = G (C/6)^a, D_opt =
-  G^-1 (C/6)^b with a = beta/(alpha+beta), b = alpha/(alpha+beta), G = (alpha A/(beta B))^(1/(alpha+
-  beta)); for any other law with inputs N and D numerically, by minimising the law over log N along
-  C = 6 N D (a compiled grid search with quadratic refinement, vectorised over budgets and draws).
+* approach 3 (the fitted law): in closed form where the law declares one
+  (``LawFamily.allocation``; Chinchilla's: N_opt = G (C/6)^a, D_opt = G^-1 (C/6)^b with a =
+  beta/(alpha+beta), b = alpha/(alpha+beta), G = (alpha A/(beta B))^(1/(alpha+beta))); for any other
+  law with inputs N and D numerically, by minimising the law over log N along C = 6 N D (a compiled grid search with quadratic refinement, vectorised over budgets and draws).
   Intervals come from the fit's uncertainty (bootstrap draws, or the delta method).
 * approach 2 (IsoFLOP profiles): rows grouped into slices of (nearly) equal C; a parabola in
   log N fitted to each slice's losses, its vertex the slice's optimum; log N_opt regressed on
@@ -25,9 +25,10 @@ import numpy as np
 
 from ..errors import FitError
 from ..results import FitResult, jsonable
-from ..spec.fields import at_least, field, one_of, positive
+from ..fields import at_least, field, one_of, positive
 from ..spec.model import EstimatorSpec, LawSpec
-from ..uncertainty import Uncertainty, UncertaintySpec, chinchilla_allocation, is_chinchilla, summarize
+from ..uncertainty import Uncertainty, UncertaintySpec, delta_se, summarize
+from ..draws import natural_from_thetas, thetas_from_natural
 from .fit import fit_table, law_problems
 
 APPROACH_2_WARNING = (
@@ -56,8 +57,8 @@ class AllocateTask:
     budgets: Tuple[float, ...] = field(default=(5.76e23,), validator=_budgets, doc=(
         "Compute budgets in FLOP (C = 6 N D); default Chinchilla's 5.76e23."))
     method: str = field(default="auto", validator=one_of("auto", "closed_form", "numerical"), doc=(
-        "Approach 3: `closed_form` (chinchilla only), `numerical` (any law with inputs N and D) "
-        "or `auto` (closed form when it applies)."))
+        "Approach 3: `closed_form` (laws that declare one, e.g. chinchilla), `numerical` (any "
+        "law with inputs N and D) or `auto` (closed form when the law declares one)."))
     approaches: Tuple[int, ...] = field(default=(1, 2, 3), doc="Which approaches to run (1, 2, 3).")
     isoflop_tolerance: float = field(default=0.1, validator=positive, doc=(
         "Approach 2: rows whose C differ by less than this relative amount (from the smallest of "
@@ -88,16 +89,16 @@ class AllocateTask:
         target = np.zeros(0)
         method = None
         if 3 in self.approaches:
-            family, estimator, x, y, fit = fit_table(self, ctx, table)
-            inputs = {n: x[:, i] for i, n in enumerate(family.inputs)}
-            target = y
+            family, estimator, obs, fit = fit_table(self, ctx, table)
+            inputs = obs.columns
+            target = obs.y
             method = self.method
             if method == "auto":
-                method = "closed_form" if is_chinchilla(family) else "numerical"
-            if method == "closed_form" and not is_chinchilla(family):
-                raise FitError(f"closed-form allocation needs the chinchilla law, not "
-                               f"{family.name!r}; use `method: numerical`")
-            rows += approach3_rows(family, estimator, x, y, fit, budgets, method)
+                method = "closed_form" if family.allocation is not None else "numerical"
+            if method == "closed_form" and family.allocation is None:
+                raise FitError(f"law {family.name!r} declares no closed-form allocation "
+                               "(`LawFamily.allocation`); use `method: numerical`")
+            rows += approach3_rows(family, fit, budgets, method)
         slices: List[Dict[str, Any]] = []
         notes: List[str] = []
         c = _column(table, self.compute)
@@ -150,7 +151,7 @@ def _column(table, name: str) -> Optional[np.ndarray]:
 
 # --- approach 3 -----------------------------------------------------------------------------
 
-def approach3_rows(family, estimator, x, y, fit: FitResult, budgets: np.ndarray,
+def approach3_rows(family, fit: FitResult, budgets: np.ndarray,
                    method: str) -> List[Dict[str, Any]]:
     """One row per budget: N_opt, D_opt, tokens per parameter with intervals, and a, b."""
     unc: Optional[Uncertainty] = fit.uncertainty
@@ -160,7 +161,7 @@ def approach3_rows(family, estimator, x, y, fit: FitResult, budgets: np.ndarray,
     if unc is not None and unc.draws is not None:
         draws = allocation(family, unc.draws, budgets, method)
     elif unc is not None:
-        draws = _delta_allocation(family, estimator, x, y, fit, budgets, method, unc)
+        draws = _delta_allocation(family, fit, budgets, method, unc)
     level = unc.level if unc is not None else 0.95
     exps = exponents(family, params, method, budgets)
     exp_draws = exponents(family, unc.draws, method, budgets) if (
@@ -193,11 +194,8 @@ def approach3_rows(family, estimator, x, y, fit: FitResult, budgets: np.ndarray,
 def allocation(family, params: Dict[str, Any], budgets: np.ndarray, method: str) -> Dict[str, Any]:
     """{N_opt, D_opt, tokens_per_param}: (B, K) for (B,) parameter arrays and K budgets."""
     if method == "closed_form":
-        return chinchilla_allocation(params, budgets)
-    names = family.param_names
-    count = len(np.atleast_1d(params[names[0]]))
-    thetas = np.array([family.to_fit({k: float(np.atleast_1d(params[k])[b]) for k in names})
-                       for b in range(count)])
+        return family.allocation(params, budgets)
+    thetas = thetas_from_natural(family, {k: np.atleast_1d(v) for k, v in params.items()})
     log_n = numerical_log_n_opt(family, thetas, np.log(budgets))
     n_opt = np.exp(log_n)
     d_opt = budgets[None, :] / (6.0 * n_opt)
@@ -205,48 +203,41 @@ def allocation(family, params: Dict[str, Any], budgets: np.ndarray, method: str)
 
 
 def exponents(family, params: Dict[str, Any], method: str, budgets: np.ndarray) -> Dict[str, Any]:
-    """a = d log N_opt / d log C and b = 1 - a: exact for chinchilla, otherwise the local slope
-    at the first budget (central difference over a factor e^0.5 in C)."""
-    if method == "closed_form":
-        s = np.asarray(params["alpha"]) + np.asarray(params["beta"])
-        return {"a": np.atleast_1d(params["beta"] / s), "b": np.atleast_1d(params["alpha"] / s)}
+    """a = d log N_opt / d log C and b = 1 - a: exact where the family's derived quantities give
+    them (with the closed form), otherwise the local slope at the first budget (central difference
+    over a factor e^0.5 in C)."""
+    if method == "closed_form" and family.derived is not None:
+        d = family.derived(params)
+        if "a" in d and "b" in d:
+            return {"a": np.atleast_1d(d["a"]), "b": np.atleast_1d(d["b"])}
     c0 = float(budgets[0])
     both = allocation(family, params, np.array([c0 * np.exp(-0.25), c0 * np.exp(0.25)]), method)
     a = (np.log(both["N_opt"][:, 1]) - np.log(both["N_opt"][:, 0])) / 0.5
     return {"a": a, "b": 1.0 - a}
 
 
-def _delta_allocation(family, estimator, x, y, fit, budgets, method, unc):
+def _delta_allocation(family, fit, budgets, method, unc):
     """Intervals of the allocation from the sandwich/Hessian covariance: the delta method for the
     closed form; for the numerical optimum, percentiles over 1000 parameter vectors drawn from
     the normal approximation N(theta_hat, Cov) in the fitting space (seeded)."""
     import jax.numpy as jnp
     from scipy.stats import norm
 
-    from ..uncertainty import delta_covariance, natural_draws
-
     if method != "closed_form":
-        cov = np.asarray(delta_covariance(family, estimator, x, y, fit.theta, method=unc.method).cov)
         rng = np.random.default_rng(unc.seed)
-        thetas = rng.multivariate_normal(np.asarray(fit.theta), cov, size=1000,
+        thetas = rng.multivariate_normal(np.asarray(fit.theta), unc.cov, size=1000,
                                          method="eigh")
-        return allocation(family, natural_draws(family, thetas), budgets, method)
-
-    c6 = jnp.asarray(budgets / 6.0)
+        return allocation(family, natural_from_thetas(family, thetas), budgets, method)
 
     def transform(theta):
         nat = {p.name: p.to_natural(theta[i]) for i, p in enumerate(family.parameters)}
         nat.update({t: nat[s] for t, s in family.aliases.items() if s in nat})
-        s = nat["alpha"] + nat["beta"]
-        g = (nat["alpha"] * nat["A"] / (nat["beta"] * nat["B"])) ** (1.0 / s)
-        n_opt = g * c6 ** (nat["beta"] / s)
-        d_opt = c6 ** (nat["alpha"] / s) / g
-        return jnp.concatenate([n_opt, d_opt, d_opt / n_opt])
+        opt = family.allocation(nat, budgets)  # the closed form, traced by JAX
+        return jnp.concatenate([jnp.ravel(opt[q]) for q in ("N_opt", "D_opt", "tokens_per_param")])
 
-    se = np.asarray(delta_covariance(family, estimator, x, y, fit.theta, method=unc.method,
-                                     transform=transform).se)
+    se, _ = delta_se(transform, fit.theta, unc.cov)
     z = float(norm.ppf(0.5 * (1 + unc.level)))
-    best = chinchilla_allocation(fit.params, budgets)
+    best = family.allocation(fit.params, budgets)
     k = len(budgets)
     out = {}
     for j, q in enumerate(("N_opt", "D_opt", "tokens_per_param")):

@@ -41,11 +41,12 @@ import attrs
 import numpy as np
 
 from ..draws import predict_draws, predict_theta
-from ..errors import ScalingLawsError, closest
+from ..errors import FitError, ScalingLawsError, closest
+from ..observations import Observations, resolve_law
 from ..results import FitResult, jsonable
-from ..spec.fields import at_least, field, positive
+from ..fields import at_least, field, positive
 from ..spec.model import EstimatorSpec, LawSpec
-from .fit import FitTask, group_column, make_estimator, observations, resolve_law
+from .fit import FitTask, fit_problem
 
 # --- shared by compare, evaluate and sensitivity ----------------------------------------------
 
@@ -78,18 +79,28 @@ def candidate_problems(candidates: Sequence[Candidate], spec, registry, at: tupl
 
 @attrs.frozen(kw_only=True, eq=False)
 class Prepared:
-    """A candidate's data and fitting machinery: family, estimator, inputs x, target y, scale."""
+    """A candidate's data and fitting machinery: family, estimator, observations, scale."""
 
     name: str
     dataset: str
     law: LawSpec
     family: Any
     estimator: Any
-    table: Any
-    x: np.ndarray
-    y: np.ndarray
+    obs: Observations
     scale: np.ndarray
     scale_column: str
+
+    @property
+    def table(self):
+        return self.obs.table
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.obs.x
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.obs.y
 
 
 def scale_of(table, law: LawSpec, family, column: Optional[str]) -> Tuple[np.ndarray, str]:
@@ -109,13 +120,10 @@ def scale_of(table, law: LawSpec, family, column: Optional[str]) -> Tuple[np.nda
 def prepare(ctx, name: str, dataset: str, law: LawSpec, estimator_spec, scale: Optional[str],
             table=None) -> Prepared:
     table = ctx.table(dataset) if table is None else table
-    labels = group_column(table, law.groups)[0] if law.groups is not None else None
-    family = resolve_law(law, ctx.registry, labels)
-    estimator = make_estimator(estimator_spec, family, ctx.registry)
-    x, y = observations(family, law, table, log_target=getattr(estimator, "space", "log") == "log")
+    estimator, family, obs = fit_problem(ctx.registry, law, estimator_spec, table)
     s, column = scale_of(table, law, family, scale)
     return Prepared(name=name, dataset=dataset, law=law, family=family, estimator=estimator,
-                    table=table, x=x, y=y, scale=s, scale_column=column)
+                    obs=obs, scale=s, scale_column=column)
 
 
 def fit_rows(p: Prepared, mask: Optional[np.ndarray] = None, *, estimator=None, seed: int = 0
@@ -124,43 +132,21 @@ def fit_rows(p: Prepared, mask: Optional[np.ndarray] = None, *, estimator=None, 
     removed, so every subset of a dataset has one shape and the core compiles once."""
     est = p.estimator if estimator is None else estimator
     if mask is None or bool(np.all(mask)):  # explicit unit weights: the same program as subsets
-        return est.fit(p.family, p.x, p.y, weights=np.ones(len(p.y)), seed=seed)
+        return est.fit(p.family, p.obs.weighted(np.ones(len(p.y))), seed=seed)
     n_live, n_par = int(np.sum(mask)), len(p.family.parameters)
     if n_live <= n_par:
-        from ..errors import FitError
-
         raise FitError(f"{n_live} points cannot determine the {n_par} parameters of "
                        f"{p.family.name!r}; hold out fewer runs")
-    return est.fit(p.family, p.x, p.y, weights=np.asarray(mask, dtype=np.float64), seed=seed)
+    return est.fit(p.family, p.obs.weighted(mask), seed=seed)
 
 
-def bootstrap_thetas(p: Prepared, mask: Optional[np.ndarray], n: int, seed: int,
-                     fit: Optional[FitResult] = None) -> np.ndarray:
-    """(n, P) bootstrap fits (fitting space) of the rows in ``mask``: nonparametric resampling of
-    those rows, all resamples in one compiled call for the multi-start estimator. The same seed
-    and rows give the same resamples, so candidates on one dataset are paired."""
-    from ..estimators.multistart import MultiStart, core_model
-
+def bootstrap_thetas(p: Prepared, mask: Optional[np.ndarray], n: int, seed: int) -> np.ndarray:
+    """(n, P) parameter draws (fitting space) of the rows in ``mask`` from the candidate's
+    estimator (protocol ``draws``). The same seed and rows give the same resamples, so
+    candidates on one dataset are paired."""
     weights = np.ones(len(p.y)) if mask is None else np.asarray(mask, dtype=np.float64)
-    est = p.estimator
-    if isinstance(est, MultiStart):
-        from .. import core
-
-        z = np.asarray(p.family.prepare(np.asarray(p.x, dtype=np.float64)), dtype=np.float64)
-        t = np.log(p.y) if est.space == "log" else np.asarray(p.y, dtype=np.float64)
-        schedule = core.DEFAULT_SCHEDULE if est.schedule == "halving" else core.FULL_SCHEDULE
-        out = core.bootstrap(core_model(p.family, est.space), est.starting_points(p.family, seed),
-                             z, t, weights, n_resamples=n, seed=seed,
-                             loss=core.Loss(est.loss, float(est.delta)), schedule=schedule,
-                             max_iter=est.max_iter, ftol=est.ftol)
-        return np.asarray(out.thetas)
-    rng = np.random.default_rng(seed)
-    live = np.flatnonzero(weights > 0)
-    rows = []
-    for _ in range(n):
-        counts = np.bincount(rng.choice(live, len(live)), minlength=len(weights))
-        rows.append(est.fit(p.family, p.x, p.y, weights=counts * weights, seed=seed).theta)
-    return np.array(rows)
+    return np.asarray(p.estimator.draws(p.family, p.obs.weighted(weights), None, n=n,
+                                        seed=seed).thetas)
 
 
 def abs_rel_error(pred: np.ndarray, obs: np.ndarray) -> np.ndarray:
@@ -168,50 +154,27 @@ def abs_rel_error(pred: np.ndarray, obs: np.ndarray) -> np.ndarray:
     return np.abs(pred - obs) / np.abs(obs)
 
 
-def _rho(r: np.ndarray, loss: str, delta: float) -> np.ndarray:
-    if loss == "squared":
-        return 0.5 * r * r
-    a = np.abs(r)
-    return np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
-
-
-def huber_log_normaliser(s, delta: float):
-    """log Z(s) for the density exp(-rho_delta(r) / s) / Z(s) (see the module docstring)."""
-    from scipy.special import erf
-
-    s = np.asarray(s, dtype=np.float64)
-    core = 0.5 * np.log(2 * np.pi * s) + np.log(np.maximum(erf(delta / np.sqrt(2 * s)), 1e-300))
-    tails = np.log(2 * s / delta) - delta * delta / (2 * s)
-    return np.logaddexp(core, tails)
-
-
 def information_criteria(fit: FitResult, x: np.ndarray, y: np.ndarray,
                          mask: Optional[np.ndarray] = None) -> Dict[str, float]:
-    """NLL, AIC and BIC of a fit under the Huber (or Gaussian) likelihood of the module doc."""
-    from scipy.optimize import minimize_scalar
+    """NLL, AIC and BIC of a fit under the likelihood of its loss (module doc): the density
+    exp(-rho(r) / s) / Z(s) of :mod:`scalinglaws.core.objectives`, Huber's or the Gaussian."""
+    from ..core.objectives import loss_kind, make_loss
 
     est = fit.estimator
-    loss, delta, space = est.get("loss", "squared"), float(est.get("delta", 1.0)), est.get("space", "log")
+    try:
+        loss = make_loss(est.get("loss", "squared"), float(est.get("delta", 1.0)), est.get("loss_args"))
+    except ValueError as err:
+        raise ScalingLawsError(f"AIC/BIC need the likelihood of the fit's loss: {err}") from None
+    kind, space = loss_kind(loss.kind), est.get("space", "log")
     keep = np.ones(len(y), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     inputs = {n: x[keep, i] for i, n in enumerate(fit.law.inputs)}
     pred = predict_theta(fit.law, fit.theta, inputs)
     obs = y[keep]
-    r = np.log(obs) - np.log(pred) if space == "log" else obs - pred
+    r = np.log(pred) - np.log(obs) if space == "log" else pred - obs  # the core's sign
     n = len(r)
-    h = float(np.sum(_rho(r, loss, delta)))
-    if loss == "squared":
-        s = max(2 * h / n, 1e-300)
-        log_z = 0.5 * math.log(2 * math.pi * s)
-    else:
-        def nll(log_s):
-            s_ = math.exp(log_s)
-            return h / s_ + n * float(huber_log_normaliser(s_, delta))
-
-        centre = math.log(max(h / n, 1e-300))
-        res = minimize_scalar(nll, bounds=(centre - 25.0, centre + 25.0), method="bounded",
-                              options={"xatol": 1e-10})
-        s = math.exp(float(res.x))
-        log_z = float(huber_log_normaliser(s, delta))
+    h = float(np.sum(kind.rho(loss, r)))
+    s = kind.scale(loss, h, n)
+    log_z = float(kind.log_normaliser(loss, s))
     jacobian = float(np.sum(np.log(obs))) if space == "log" else 0.0
     nll_value = h / s + n * log_z + jacobian
     k = len(fit.law.parameters) + 1

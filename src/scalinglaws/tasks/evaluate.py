@@ -30,7 +30,7 @@ import numpy as np
 from ..draws import predict_theta
 from ..errors import DataError, FitError
 from ..results import jsonable
-from ..spec.fields import at_least, field, positive
+from ..fields import at_least, field, positive
 from .compare import (
     Candidate,
     Prepared,

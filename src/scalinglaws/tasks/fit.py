@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional
 
 import attrs
 import numpy as np
 
-from ..data.table import first_appearance_codes
-from ..errors import DataError, closest
-from ..laws.groups import group_label
+from ..errors import closest
+from ..estimators.protocol import estimator_for, residual_space
+from ..observations import base_law, observe, resolve_law
 from ..results import FitResult, jsonable
-from ..spec.fields import field
+from ..fields import field
 from ..spec.model import EstimatorSpec, LawSpec
 from ..uncertainty import UncertaintySpec, fit_uncertainty
-
-
-def base_law(law: LawSpec, registry):
-    """The law before constraints: the registered family, or the compiled expression."""
-    if law.expression is not None:
-        from ..laws.expression import expression_law
-
-        return expression_law(law.expression, law.parameters, axes=law.axes)
-    return registry.law(law.family)
-
-
-def constrain(family, law: LawSpec, group_labels: Optional[Sequence] = None):
-    """``family`` with the spec's ties, fixed values and groups applied, in that order: a tie to a
-    fixed parameter fixes both, and only parameters still free are split by group."""
-    ties = {t: s for t, s in law.tie.items() if s not in law.fixed}
-    fixed = {**law.fixed, **{t: law.fixed[s] for t, s in law.tie.items() if s in law.fixed}}
-    family = family.with_tied(ties).with_fixed(fixed)
-    if law.groups is not None and group_labels is not None:
-        family = family.with_groups(group_labels, law.shared, input_name=law.groups)
-    return family
-
-
-def resolve_law(law: LawSpec, registry, group_labels: Optional[Sequence] = None):
-    """The family the spec describes, ready to fit. Without ``group_labels`` (known only once the
-    data is loaded) a law with ``groups:`` is returned unsplit."""
-    return constrain(base_law(law, registry), law, group_labels)
 
 
 def law_problems(law: LawSpec, registry, at: tuple) -> list:
@@ -116,74 +90,6 @@ def law_problems(law: LawSpec, registry, at: tuple) -> list:
     return out
 
 
-def group_column(table, column: str) -> Tuple[tuple, np.ndarray]:
-    """The distinct values of ``column`` (sorted) and each row's index into them."""
-    values = table[column]
-    labels, index = np.unique(values, return_inverse=True)
-    return tuple(labels.tolist()), index.astype(np.float64)
-
-
-def group_index(table, column: str, labels: Sequence[str]) -> np.ndarray:
-    """Each row's index into ``labels`` (as :func:`~scalinglaws.laws.groups.group_label` writes
-    them), or a DataError naming the first row whose group the law was not split by."""
-    position = {label: i for i, label in enumerate(labels)}
-    out = np.empty(len(table))
-    for i, value in enumerate(table[column]):
-        label = group_label(value)
-        if label not in position:
-            raise DataError(f"group {label!r} is not one of the law's groups ({', '.join(labels)})",
-                            source=table.source, row=table.row_label(i), column=column)
-        out[i] = position[label]
-    return out
-
-
-def observations(family, law: LawSpec, table, *, log_target: bool):
-    """Inputs (n, k) in the family's order and the target, validated for the logs to be taken.
-    A grouped family's group input is each row's index into the family's group labels."""
-    grouping = family.grouping
-    columns = []
-    for name in family.inputs:
-        if grouping is not None and name == grouping.input:
-            columns.append(group_index(table, law.groups or grouping.input, grouping.labels))
-            continue
-        column = law.inputs.get(name, name)
-        if name in family.id_inputs:
-            columns.append(id_codes(table, column)[1])
-            continue
-        columns.append(table.numeric(column, positive=family.positive_inputs,
-                                     why=f" (input {name} of {family.name})"))
-    x = np.column_stack(columns)
-    y = table.numeric(law.target, positive=log_target, why=" (log residuals take its log)")
-    return x, y
-
-
-def id_codes(table, column: str) -> Tuple[Optional[tuple], np.ndarray]:
-    """A run-id column as numbers: text ids (``"cosine-1e-3"``) coded 0, 1, ... in order of first
-    appearance, with their labels; numeric ids as they are (labels None), checked finite."""
-    values = table[column]
-    if values.dtype != object:
-        return None, table.numeric(column)
-    return first_appearance_codes(values)
-
-
-def id_labels(family, law: LawSpec, table) -> Dict[str, tuple]:
-    """input name -> labels of the codes :func:`observations` gave its text ids (code i is
-    ``labels[i]``), for reports; inputs holding numeric ids are left out."""
-    out = {}
-    for name in family.id_inputs:
-        labels = id_codes(table, law.inputs.get(name, name))[0]
-        if labels is not None:
-            out[name] = labels
-    return out
-
-
-def make_estimator(spec: Optional[EstimatorSpec], family, registry):
-    if spec is None:
-        cls = registry.estimators["multistart"].obj
-        return cls(**family.default_estimator)
-    return spec.options
-
-
 @attrs.frozen(kw_only=True)
 class FitTask:
     """Fit a law to a dataset. Without an estimator, the family's published recipe is used."""
@@ -212,29 +118,34 @@ class FitTask:
 
     def run(self, ctx, name: str) -> FitTaskResult:
         table = ctx.table(self.dataset)
-        family, estimator, x, y, result = fit_table(self, ctx, table)
+        family, estimator, obs, result = fit_table(self, ctx, table)
         truth = _truth(table.meta, self.law, result.params)
         return FitTaskResult(name=name, dataset=self.dataset, law=self.law, fit=result,
-                             inputs={n: x[:, i] for i, n in enumerate(family.inputs)}, target=y,
+                             inputs=obs.columns, target=obs.y,
                              truth=truth, notes=list(table.notes), labels=result.labels)
 
 
 def fit_table(task, ctx, table):
     """Fit ``task.law`` (with ``task.estimator`` and ``task.uncertainty``) to ``table``: returns
-    (family, estimator, x, y, FitResult with its uncertainty). Shared by the tasks built on a fit
-    (fit, predict, allocate)."""
-    law = task.law
-    labels = group_column(table, law.groups)[0] if law.groups is not None else None
-    family = resolve_law(law, ctx.registry, labels)
-    estimator = make_estimator(task.estimator, family, ctx.registry)
-    x, y = observations(family, law, table, log_target=getattr(estimator, "space", "log") == "log")
-    result = estimator.fit(family, x, y, seed=ctx.seed)
+    (family, estimator, observations, FitResult with its uncertainty). Shared by the tasks built
+    on a fit (fit, predict, allocate)."""
+    estimator, family, obs = fit_problem(ctx.registry, task.law, task.estimator, table)
+    result = estimator.fit(family, obs, seed=ctx.seed)
     # The names behind the run-id codes, so that predictions can be asked for by name.
-    result = attrs.evolve(result, labels=id_labels(family, law, table))
-    unc = fit_uncertainty(task.uncertainty, family, estimator, x, y, result, seed=ctx.seed)
+    result = attrs.evolve(result, labels=obs.labels)
+    unc = fit_uncertainty(task.uncertainty, family, estimator, obs, result, seed=ctx.seed)
     if unc is not None:
         result = attrs.evolve(result, uncertainty=unc)
-    return family, estimator, x, y, result
+    return family, estimator, obs, result
+
+
+def fit_problem(registry, law: LawSpec, estimator_spec, table):
+    """(estimator, constrained family, Observations) for a law spec, its estimator spec and a
+    table: the one way every task gets from a table to what it fits."""
+    base = base_law(law, registry)
+    estimator = estimator_for(estimator_spec, base, registry)
+    family, obs = observe(base, law, table, space=residual_space(estimator))
+    return estimator, family, obs
 
 
 def _truth(meta, law: LawSpec, params) -> Optional[Dict[str, float]]:

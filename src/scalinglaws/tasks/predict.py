@@ -19,11 +19,12 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import attrs
 import numpy as np
 
+from ..draws import predict_draws
 from ..errors import FitError
 from ..results import FitResult, jsonable, missing_inputs_message
-from ..spec.fields import field, one_of
+from ..fields import field, one_of
 from ..spec.model import EstimatorSpec, LawSpec
-from ..uncertainty import UncertaintySpec
+from ..uncertainty import UncertaintySpec, delta_se
 from .fit import fit_table, law_problems
 
 
@@ -57,7 +58,7 @@ class PredictTask:
                         f"{', '.join(sorted(spec.datasets)) or 'none'}"))
         out += law_problems(self.law, registry, ("law",))
         if not out and self.law.expression is None and self.law.groups is None:
-            from .fit import resolve_law
+            from ..observations import resolve_law
 
             family = resolve_law(self.law, registry)
             for i, point in enumerate(self.at):
@@ -66,7 +67,7 @@ class PredictTask:
 
     def run(self, ctx, name: str) -> PredictResult:
         table = ctx.table(self.dataset)
-        family, estimator, x, y, fit = fit_table(self, ctx, table)
+        family, estimator, obs, fit = fit_table(self, ctx, table)
         missing = sorted({n for p in self.at for n in family.inputs if n not in p})
         if missing:
             raise FitError(f"task {name!r}: every point of `at` needs {', '.join(missing)} "
@@ -76,13 +77,12 @@ class PredictTask:
             points = {n: np.asarray(v, dtype=np.float64) for n, v in coded.items()}
         except ValueError as e:
             raise FitError(f"task {name!r}: `at`: {e}") from None
-        rows = predict_rows(family, estimator, x, y, fit, points, noise=self.noise, seed=ctx.seed)
+        rows = predict_rows(family, obs, fit, points, noise=self.noise, seed=ctx.seed)
         for row, point in zip(rows, self.at):
             row.update({n: point[n] for n in family.id_inputs})
         return PredictResult(name=name, dataset=self.dataset, law=self.law, fit=fit, predictions=rows,
-                             noise=self.noise, inputs={n: x[:, i] for i, n in
-                                                       enumerate(family.inputs)},
-                             target=y, notes=list(table.notes))
+                             noise=self.noise, inputs=obs.columns, target=obs.y,
+                             notes=list(table.notes))
 
 
 def point_problems(family, point: Dict[str, Any], at: tuple) -> List[tuple]:
@@ -96,20 +96,21 @@ def point_problems(family, point: Dict[str, Any], at: tuple) -> List[tuple]:
             for n, v in point.items() if isinstance(v, str) and n not in family.id_inputs]
 
 
-def noise_scale(fit: FitResult, x, y) -> float:
+def noise_scale(fit: FitResult, obs) -> float:
     """Robust scale of the log residuals: 1.4826 x median absolute deviation from their median."""
-    inputs = {n: x[:, i] for i, n in enumerate(fit.law.inputs)}
-    r = np.log(y) - np.log(fit.predict(inputs))
+    r = np.log(obs.y) - np.log(fit.predict(obs.columns))
     return float(1.4826 * np.median(np.abs(r - np.median(r))))
 
 
-def predict_rows(family, estimator, x, y, fit: FitResult, points: Dict[str, np.ndarray], *,
+def predict_rows(family, obs, fit: FitResult, points: Dict[str, np.ndarray], *,
                  noise: str, seed: int) -> List[Dict[str, Any]]:
+    """One row per point: the prediction, and with the fit's uncertainty its confidence and
+    prediction intervals (draws pushed through the law, or the delta method on log f)."""
     from scipy.stats import norm
 
     unc = fit.uncertainty
     pred = np.asarray(fit.predict(points), dtype=float)
-    s = noise_scale(fit, x, y) if noise != "none" else None
+    s = noise_scale(fit, obs) if noise != "none" else None
     rows = [{**{n: float(points[n][i]) for n in family.inputs}, "prediction": float(pred[i])}
             for i in range(len(pred))]
     if s is not None:
@@ -120,10 +121,7 @@ def predict_rows(family, estimator, x, y, fit: FitResult, points: Dict[str, np.n
     level = unc.level
     q = [50 * (1 - level), 50 * (1 + level)]
     if unc.draws is not None:
-        from ..report.plots import draw_predictions
-
-        draws = draw_predictions(fit, points)  # (B, n)
-        assert draws is not None
+        draws = predict_draws(family, unc.draw_thetas(family), points)  # (B, n)
         logd = np.log(draws)
         ci = np.nanpercentile(draws, q, axis=0)
         se = np.nanstd(draws, axis=0, ddof=1)
@@ -135,12 +133,9 @@ def predict_rows(family, estimator, x, y, fit: FitResult, points: Dict[str, np.n
     else:
         import jax.numpy as jnp
 
-        from ..uncertainty import delta_covariance
-
         z_pts = jnp.asarray(family.prepare(np.column_stack([points[n] for n in family.inputs])))
         logf = family.predict_fn("log")
-        se_log = np.asarray(delta_covariance(family, estimator, x, y, fit.theta, method=unc.method,
-                                             transform=lambda th: logf(th, z_pts)).se)
+        se_log, _ = delta_se(lambda th: logf(th, z_pts), fit.theta, unc.cov)
         zq = float(norm.ppf(0.5 * (1 + level)))
         ci = np.array([pred * np.exp(-zq * se_log), pred * np.exp(zq * se_log)])
         se = pred * se_log

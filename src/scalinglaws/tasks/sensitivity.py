@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import FitError
 from ..results import jsonable
-from ..spec.fields import at_least, field, positive
+from ..fields import at_least, field, positive
 from ..spec.model import EstimatorSpec, LawSpec
 from .compare import Candidate, _pct, candidate_problems, fit_rows, fmt, prepare, progress, pyplot
 from .fit import _truth
@@ -85,12 +85,13 @@ class SensitivityTask:
 
     def variants(self, p, seed: int = 0) -> List[Dict[str, Any]]:
         """(label, group, estimator, mask) of every refit; the baseline first."""
-        from ..estimators.multistart import MultiStart
-
         est = p.estimator
         out: List[Dict[str, Any]] = [{"label": "baseline", "group": "baseline", "estimator": est,
                                       "mask": None}]
-        if isinstance(est, MultiStart):
+        # Variants of the estimator's own options, for any estimator that has them (an attrs
+        # class with these fields); the point variants below apply to every estimator.
+        options = attrs.fields_dict(type(est)) if attrs.has(type(est)) else {}
+        if {"loss", "delta"} <= set(options):
             for d in self.deltas:
                 if est.loss == "huber" and np.isclose(d, est.delta):
                     continue
@@ -99,18 +100,18 @@ class SensitivityTask:
             if self.squared and est.loss != "squared":
                 out.append({"label": "squared error", "group": "loss",
                             "estimator": attrs.evolve(est, loss="squared"), "mask": None})
-            if self.linear_space:
-                other = "linear" if est.space == "log" else "log"
-                out.append({"label": f"{other} residuals", "group": "space",
-                            "estimator": attrs.evolve(est, space=other), "mask": None})
-            if self.starts:
-                if est.starts == "grid":
-                    alt = attrs.evolve(est, starts="random", n_random=self.n_random)
-                    label = f"{self.n_random} random starts"
-                else:
-                    alt = attrs.evolve(est, starts="grid")
-                    label = "grid starts"
-                out.append({"label": label, "group": "starts", "estimator": alt, "mask": None})
+        if self.linear_space and "space" in options:
+            other = "linear" if est.space == "log" else "log"
+            out.append({"label": f"{other} residuals", "group": "space",
+                        "estimator": attrs.evolve(est, space=other), "mask": None})
+        if self.starts and {"starts", "n_random"} <= set(options):
+            if est.starts == "grid":
+                alt = attrs.evolve(est, starts="random", n_random=self.n_random)
+                label = f"{self.n_random} random starts"
+            else:
+                alt = attrs.evolve(est, starts="grid")
+                label = "grid starts"
+            out.append({"label": label, "group": "starts", "estimator": alt, "mask": None})
         distinct = np.unique(p.scale)
         for k in self.drop_smallest:
             if 0 < k < len(distinct):
