@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import scalinglaws as sl
+from scalinglaws import load_spec
 from scalinglaws.errors import SpecError
-from scalinglaws.spec import load_spec
 
 N_DESIGN = np.geomspace(5e7, 5e10, 6)
 D_DESIGN = np.geomspace(1e9, 5e12, 6)

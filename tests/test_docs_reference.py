@@ -33,7 +33,7 @@ def test_every_spec_and_plugin_field_is_documented(registry):
     undocumented = [f"{cls.__module__}.{cls.__qualname__}.{f.name}"
                     for cls in classes for f in attrs.fields(cls)
                     if not str(f.metadata.get("doc") or "").strip()]
-    assert not undocumented, ("fields without `doc` metadata (use scalinglaws.spec.fields.field"
+    assert not undocumented, ("fields without `doc` metadata (use scalinglaws.fields.field"
                               f"(..., doc=...)): {', '.join(undocumented)}")
 
 

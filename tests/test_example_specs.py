@@ -4,7 +4,7 @@ runnable examples are run by the tests of their tasks and families)."""
 import pytest
 
 from conftest import REPO
-from scalinglaws.spec import load_spec
+from scalinglaws import load_spec
 
 SPECS = sorted(p.relative_to(REPO) for p in (REPO / "specs").rglob("*.yaml"))
 

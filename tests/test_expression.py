@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scalinglaws as sl
+from scalinglaws import load_spec
 from scalinglaws.cli import cli
 from scalinglaws.errors import ExpressionError, ScalingLawsError, SpecError
-from scalinglaws.laws.expression import expression_law
 from scalinglaws.formula import parse_formula
-from scalinglaws.spec import load_spec
+from scalinglaws.laws.expression import expression_law
 
 CHINCHILLA = "E + A / N**alpha + B / D**beta"
 CHINCHILLA_PARAMETERS = {"E": "log", "A": "log", "B": "log", "alpha": None, "beta": None}

@@ -2,8 +2,8 @@
 
 import pytest
 
+from scalinglaws import load_spec
 from scalinglaws.errors import SpecError
-from scalinglaws.spec import load_spec
 
 GOOD = """\
 version: 1

@@ -173,7 +173,7 @@ from pathlib import Path
 import attrs
 from scalinglaws import DataError, Table
 from scalinglaws.hookspecs import hookimpl
-from scalinglaws.spec.fields import field
+from scalinglaws.fields import field
 
 
 @attrs.frozen(kw_only=True)
@@ -216,7 +216,7 @@ your analysis; its result needs `kind` and `to_json()` (its entry in results.jso
 
 import attrs
 from scalinglaws.hookspecs import hookimpl
-from scalinglaws.spec.fields import field
+from scalinglaws.fields import field
 
 
 @attrs.frozen(kw_only=True)

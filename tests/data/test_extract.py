@@ -5,11 +5,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from scalinglaws import load_spec
 from scalinglaws.data.csv_source import CsvSource
 from scalinglaws.data.table import Table
 from scalinglaws.data.transforms import extract, prepare_table
 from scalinglaws.errors import DataError, SpecError
-from scalinglaws.spec import load_spec
 from scalinglaws.spec.model import DatasetSpec
 
 CKPT = r"(?P<size>\d+)M_base2_\d+-(?P<r_github>[0-9.]+)-(?P<r_pile_cc>[0-9.]+)/(?P<step>\d+)$"

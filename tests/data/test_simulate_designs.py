@@ -140,6 +140,13 @@ def test_errors_name_the_key_and_the_fix(tmp_path, registry):
     """)
     assert "datasets.runs.design.N: gives no values; list at least one" in text
 
+    text = problems(tmp_path, registry, base + """
+        design: {N: [1.0e+8, big, true], D: [1.0e+9]}
+    """)
+    # every bad value of a list is reported at its index, as for any list of numbers in a spec
+    assert "datasets.runs.design.N[1]: expected a number, got 'big'" in text
+    assert "datasets.runs.design.N[2]: expected a number, got True" in text
+
 
 def test_schedule_errors(tmp_path, registry):
     base = """

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 import scalinglaws as sl
+from scalinglaws import load_spec
 from scalinglaws.data.transforms import prepare_table
 from scalinglaws.errors import DataError, SpecError
-from scalinglaws.spec import DatasetSpec, load_spec
+from scalinglaws.spec import DatasetSpec
 
 
 def table():

@@ -139,7 +139,7 @@ def test_task_data_errors():
 
 
 def test_spec_checks(write_spec):
-    from scalinglaws.spec import load_spec
+    from scalinglaws import load_spec
 
     path = write_spec("""\
         version: 1

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import attrs
 
-from ..spec.fields import field
+from ..fields import field
 from .table import Table
 
 # YAML writes a tab as "\t" in double quotes; in single quotes or plain it stays the two

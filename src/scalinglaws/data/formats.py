@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, Mapping, Optional
 
 from ..errors import DataError
-from ..spec.fields import field, one_of
+from ..fields import field, one_of
 from . import dotted
 from .records import ON_MISSING, RecordTable, origin_error
 from .table import Table

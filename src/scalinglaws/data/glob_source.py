@@ -14,7 +14,7 @@ from typing import List
 import attrs
 
 from ..errors import DataError
-from ..spec.fields import field, one_of
+from ..fields import field, one_of
 from .formats import (
     FORMATS,
     feed_csv,

@@ -6,7 +6,7 @@ from typing import Union
 
 import attrs
 
-from ..spec.fields import field
+from ..fields import field
 from .table import Table
 
 

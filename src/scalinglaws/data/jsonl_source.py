@@ -6,7 +6,7 @@ from pathlib import Path
 
 import attrs
 
-from ..spec.fields import field
+from ..fields import field
 from .formats import fields_field, on_missing_field, read_file
 from .table import Table
 

@@ -9,7 +9,7 @@ import attrs
 import numpy as np
 
 from ..errors import DataError, closest
-from ..spec.fields import field
+from ..fields import field
 from .table import Table
 
 PYARROW_MISSING = ('reading Parquet files needs pyarrow, which is an optional extra of scalinglaws; '

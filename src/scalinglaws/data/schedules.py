@@ -11,7 +11,7 @@ from typing import Iterator
 import attrs
 import numpy as np
 
-from ..spec.fields import at_least, field, non_negative, one_of, positive
+from ..fields import at_least, field, non_negative, one_of, positive
 
 KINDS = ("constant", "cosine", "wsd")
 

@@ -8,10 +8,12 @@ from typing import Any, Iterator, Optional
 import attrs
 import numpy as np
 
-from ..errors import DataError
-from ..spec.fields import at_least, field, non_negative, one_of
+from ..errors import DataError, ExpressionError
+from ..fields import Invalid, at_least, field, non_negative, numbers, one_of
+from ..formula import parse_formula
 from .schedules import Schedule, expand
 from .table import Table, first_appearance_codes
+from .transforms import evaluate_formula
 
 LAYOUTS = ("grid", "zip")
 SCHEDULE_COLUMNS = ("run", "step", "lr")  # the columns `schedules:` writes, one row per logged step
@@ -27,10 +29,8 @@ class Design:
 
     @classmethod
     def from_shorthand(cls, value: Any) -> Design:
-        from ..spec.structure import Invalid, make_converter
-
         if isinstance(value, list):
-            return cls(values=make_converter().structure(value, tuple[float, ...]))
+            return cls(values=numbers(value))
         raise Invalid(f"expected a list of values or `{{logspace: [lo, hi], num: k}}`, got {value!r}")
 
     def count(self) -> int:
@@ -124,9 +124,6 @@ class SimulateSource:
                 yield ("schedules", label, key), message
 
     def _compute_problems(self) -> Iterator[tuple]:
-        from ..errors import ExpressionError
-        from ..formula import parse_formula
-
         known = set(self._base_names())
         for name, text in self.compute.items():
             if name in self.design or (self.schedules and name in SCHEDULE_COLUMNS):
@@ -199,8 +196,6 @@ class SimulateSource:
         return {name: x[:, i] for i, name in enumerate(self.design)}
 
     def _computed(self, columns: dict) -> dict:
-        from .transforms import evaluate_formula
-
         n = len(next(iter(columns.values())))
         for name, text in self.compute.items():
             columns[name] = evaluate_formula(text, columns, n)
@@ -232,9 +227,6 @@ class SimulateSource:
 
 def _formula_names(text: str) -> tuple:
     """The column names a formula uses; none when it does not parse (reported elsewhere)."""
-    from ..errors import ExpressionError
-    from ..formula import parse_formula
-
     try:
         return tuple(parse_formula(text).names)
     except ExpressionError:

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import attrs
 
 from ..errors import DataError
-from ..spec.fields import field, one_of, positive
+from ..fields import field, one_of, positive
 from .formats import FORMATS, fields_field, format_from_name, on_missing_field, read_file, records_field
 from .table import Table
 from .url_cache import CACHE_ENV, OFFLINE_ENV, UrlCache, default_cache_dir, offline_from_env

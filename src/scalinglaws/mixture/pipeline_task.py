@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DataError, closest
 from ..results import jsonable
-from ..spec.fields import field, non_negative, positive
+from ..fields import field, non_negative, positive
 from .data import ROW_SUM_TOLERANCE, match_columns
 
 REFERENCE = ("Ye et al. 2024, 'Data Mixing Laws: Optimizing Data Mixtures by Predicting Language "

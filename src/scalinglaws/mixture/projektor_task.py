@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import DataError, closest
 from ..results import jsonable
-from ..spec.fields import at_least, field, one_of, positive
+from ..fields import at_least, field, one_of, positive
 from .data import ROW_SUM_TOLERANCE, match_columns
 
 KIND = "select_sources"

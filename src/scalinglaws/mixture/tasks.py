@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import DataError, closest
 from ..results import jsonable
-from ..spec.fields import at_least, field, non_negative, one_of, positive
+from ..fields import at_least, field, non_negative, one_of, positive
 from .data import MixtureRuns, load_runs, spearman
 
 LAWS = ("mixing_exp", "mixing_exp_repetition", "mixing_mlp")

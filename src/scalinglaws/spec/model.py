@@ -9,8 +9,8 @@ from typing import Any, Optional
 
 import attrs
 
+from ..fields import Invalid, equal_to, field, one_of
 from ..laws.base import TRANSFORMS
-from .fields import equal_to, field, one_of
 
 SCHEMA_VERSION = 1
 
@@ -33,8 +33,6 @@ class ExpressionParameter:
 
     @classmethod
     def from_shorthand(cls, value: Any) -> "ExpressionParameter":
-        from .structure import Invalid
-
         if value is None:
             return cls()
         if isinstance(value, str):
@@ -85,8 +83,6 @@ class LawSpec:
 
     def __attrs_post_init__(self):
         if (self.family is None) == (self.expression is None):
-            from .structure import Invalid
-
             if self.family is None:
                 raise Invalid("give the law as `family: <name>` or as `expression: <formula>`")
             raise Invalid("give either `family:` or `expression:`, not both", ("expression",))
@@ -95,8 +91,6 @@ class LawSpec:
     def from_shorthand(cls, value: Any) -> "LawSpec":
         if isinstance(value, str):
             return cls(family=value)
-        from .structure import Invalid
-
         raise Invalid(f"expected a law name or a mapping with `family:` or `expression:`, got "
                       f"{value!r}")
 

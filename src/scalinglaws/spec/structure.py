@@ -9,7 +9,6 @@ cross-reference checks, so that one run reports all problems at once.
 
 import hashlib
 import json
-import math
 import typing
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
@@ -18,37 +17,19 @@ import attrs
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 
+from ..data.conditions import parse_condition
+from ..data.transforms import compile_pattern
 from ..errors import ExpressionError, SpecError, closest
+from ..fields import Invalid, number
+from ..formula import parse_formula
 from .model import SCHEMA_VERSION, DatasetSpec, EstimatorSpec, OutputSpec, Spec, TaskSpec
 from .yaml_loader import Located, load_yaml
-
-
-class Invalid(ValueError):
-    """A problem at ``at`` (a path relative to the value being structured). A ValueError, so
-    Python callers building spec classes directly can catch it as one."""
-
-    def __init__(self, message: str, at: tuple = ()):
-        super().__init__(message)
-        self.message, self.at = message, tuple(at)
-
 
 _WORDS = {float: "a number", int: "a whole number", str: "text", bool: "true or false"}
 
 
 def _float(v, _):
-    if isinstance(v, bool):
-        raise Invalid(f"expected a number, got {v!r}")
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str):  # YAML 1.1 reads `1e-3` as text; accept what float() accepts
-        try:
-            out = float(v)
-        except ValueError:
-            pass
-        else:
-            if not math.isnan(out):
-                return out
-    raise Invalid(f"expected a number, got {v!r}")
+    return number(v)
 
 
 def _int(v, _):
@@ -321,10 +302,6 @@ _DATASET_KEYS = ("columns", "extract", "derive", "where", "exclude_largest", "ex
 
 def _dataset_common(problems: _Problems, conv, entry: Any, path: tuple) -> dict:
     """The keys every dataset has (renaming, derived columns, filters), with formulas checked."""
-    from ..data.conditions import parse_condition
-    from ..data.transforms import compile_pattern
-    from ..formula import parse_formula
-
     out: dict = {}
     if not isinstance(entry, dict):
         return out
@@ -450,11 +427,12 @@ def digest(data: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def load_spec(source, registry=None) -> Spec:
-    """Load a spec from a path (or YAML text with ``source`` not naming a file)."""
-    from ..plugins import get_registry
+def load_spec(source, registry) -> Spec:
+    """Load a spec from a path (or YAML text with ``source`` not naming a file), structured and
+    checked against ``registry`` (its data sources, tasks, estimators, laws and reporters).
 
-    registry = registry if registry is not None else get_registry()
+    The registry is given, never looked up here, so the spec layer imports no plugin host;
+    :func:`scalinglaws.load_spec` passes the process-wide one."""
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source):
         path = Path(source)
         try:

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 from scalinglaws import DataError, Table
 from scalinglaws.data.dotted import PathNotFound, flat_dict, lookup
-from scalinglaws.spec.fields import field, one_of
+from scalinglaws.fields import field, one_of
 
 
 @attrs.frozen(kw_only=True)
