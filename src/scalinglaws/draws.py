@@ -21,8 +21,9 @@ def predict_draws(family, thetas, inputs: Mapping[str, Any]) -> np.ndarray:
     (input name -> (n,) values shared by every draw, or (B, n) values, one row per draw)."""
     import jax.numpy as jnp
 
-    from . import core  # noqa: F401  (float64)
+    from .core import enable_float64  # here, not at the top: the core loads JAX
 
+    enable_float64()
     thetas = np.atleast_2d(np.asarray(thetas, dtype=np.float64))
     cols = [np.asarray(inputs[n], dtype=np.float64) for n in family.inputs]
     per_draw = any(c.ndim == 2 for c in cols)

@@ -81,7 +81,11 @@ def versions() -> Dict[str, str]:
 
 
 def execute(spec: Spec, registry) -> RunResult:
-    """Run every task of ``spec`` in order."""
+    """Run every task of ``spec`` in order (in float64: the tasks simulate, fit and predict)."""
+    from .core import enable_float64  # here, not at the top: the core loads JAX
+
+    enable_float64()  # the one switch for a run, before any task makes arrays
+
     start = time.perf_counter()
     ctx = RunContext(spec=spec, registry=registry)
     results = [task.options.run(ctx, task.name) for task in spec.tasks]

@@ -1,15 +1,15 @@
-"""Start strategies: the Chinchilla grid preset, Sobol and random boxes, user points."""
+"""Start strategies: the grid (Chinchilla's published one), Sobol and random boxes, user points."""
 
 import numpy as np
 import pytest
 
 from scalinglaws.core import diagnostics, starts
 from scalinglaws.estimators.multistart import MultiStart
-from scalinglaws.laws.chinchilla import chinchilla
+from scalinglaws.laws.chinchilla import CHINCHILLA_GRID, chinchilla
 
 
-def test_chinchilla_preset_is_the_published_4500_grid():
-    g = starts.grid("chinchilla")
+def test_chinchilla_grid_is_the_published_4500_grid():
+    g = starts.grid(tuple(CHINCHILLA_GRID.values()))
     assert g.shape == (4500, 5) and g.dtype == np.float64
     assert sorted(set(g[:, 0])) == [-1.0, -0.5, 0.0, 0.5, 1.0]
     assert sorted(set(g[:, 1])) == [0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
@@ -18,8 +18,8 @@ def test_chinchilla_preset_is_the_published_4500_grid():
     # the estimator's default grid for Chinchilla is the same set of points
     ours = MultiStart().starting_points(chinchilla, seed=0)
     assert {tuple(r) for r in ours} == {tuple(r) for r in g}
-    with pytest.raises(ValueError, match="preset"):
-        starts.grid("kaplan-nonexistent")
+    with pytest.raises(ValueError, match="at least one value"):
+        starts.grid([(0.0, 1.0), ()])
 
 
 def test_sobol_and_random_fill_the_box_reproducibly():
@@ -47,7 +47,7 @@ def test_user_points_are_checked():
 
 
 def test_estimator_sobol_and_random_starts_lie_in_the_grid_ranges():
-    lo, hi = starts.ranges_of(starts.CHINCHILLA_AXES)
+    lo, hi = starts.ranges_of(tuple(CHINCHILLA_GRID.values()))
     for kind in ("sobol", "random"):
         pts = MultiStart(starts=kind, n_random=300).starting_points(chinchilla, seed=3)
         assert pts.shape == (300, 5)

@@ -8,13 +8,13 @@ from hypothesis import strategies as st
 
 from conftest import shared_file
 from scalinglaws import core
-from scalinglaws.core import starts, varpro
+from scalinglaws.core import varpro
 from scalinglaws.estimators.multistart import MultiStart
 from scalinglaws.laws.chinchilla import chinchilla
 from scalinglaws.laws.power_law import FAMILIES as POWER_FAMILIES
 
 MODEL = core.Model(chinchilla.log_predict, chinchilla.log_predict_and_jac)
-STRUCTURE = varpro.structure_for(chinchilla)
+STRUCTURE = chinchilla.linear_structure
 
 
 def test_small_nnls_matches_scipy():
@@ -34,7 +34,7 @@ def test_small_nnls_matches_scipy():
 
 
 def _same_optimum(z, t):
-    full = core.fit(MODEL, starts.grid("chinchilla"), z, t)
+    full = core.fit(MODEL, chinchilla.default_starts(), z, t)
     fast = varpro.fit_varpro(MODEL, STRUCTURE, z, t)
     assert abs(float(fast.value) - float(full.value)) <= 1e-9 * float(full.value)
     np.testing.assert_allclose(chinchilla.to_natural(np.asarray(fast.theta))["alpha"],
@@ -68,10 +68,16 @@ def test_same_best_objective_as_the_full_grid_on_besiroglu_data():
 
 def test_estimator_refuses_varpro_for_laws_without_linear_structure():
     other = POWER_FAMILIES[0]
-    assert varpro.structure_for(other) is None
+    assert other.linear_structure is None
     problems = MultiStart(starts="varpro").check(other)
     assert problems and problems[0][0] == ("starts",)
+    assert "declares no linear structure" in problems[0][1]
     assert MultiStart(starts="varpro").check(chinchilla) == []
+    # A variant with other parameters has none: the structure builds the full parameter vector.
+    for variant in (chinchilla.with_fixed({"E": 1.7}), chinchilla.with_tied({"beta": "alpha"}),
+                    chinchilla.with_groups(["a", "b"], shared=("alpha", "beta"))):
+        assert variant.linear_structure is None
+        assert MultiStart(starts="varpro").check(variant)[0][0] == ("starts",)
 
 
 @given(truth=st.fixed_dictionaries({

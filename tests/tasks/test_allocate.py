@@ -7,6 +7,7 @@ import pytest
 from matplotlib.collections import PolyCollection
 
 import scalinglaws as sl
+from scalinglaws.laws.chinchilla import chinchilla
 from scalinglaws.plugins import get_registry
 from scalinglaws.report.replay import rerender
 from scalinglaws.runner import write_outputs
@@ -64,7 +65,7 @@ def rows(task, approach):
 
 def test_closed_form_recovers_the_true_allocation(result):
     task = result.tasks[0]
-    truth = allocation(None, {k: np.asarray([v]) for k, v in TRUTH.items()},
+    truth = allocation(chinchilla, {k: np.asarray([v]) for k, v in TRUTH.items()},
                        np.array([1e21, 5.76e23]), "closed_form")
     for k, row in enumerate(rows(task, 3)):
         assert row["method"] == "closed_form"

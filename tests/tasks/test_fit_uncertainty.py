@@ -9,10 +9,11 @@ from click.testing import CliRunner
 
 import scalinglaws as sl
 from scalinglaws.cli import cli
+from scalinglaws.laws.chinchilla import chinchilla
 from scalinglaws.plugins import get_registry
 from scalinglaws.report.plots import fit_figure
 from scalinglaws.runner import RESULTS_SCHEMA_VERSION, write_outputs
-from scalinglaws.uncertainty import chinchilla_allocation, chinchilla_derived, progress
+from scalinglaws.uncertainty import progress
 
 TRUTH = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
 
@@ -145,9 +146,9 @@ def test_progress_is_quiet_off_a_terminal_and_spins_on_one():
 
 def test_closed_form_allocation_matches_its_definition():
     p = {"alpha": 0.34, "beta": 0.28, "A": 406.4, "B": 410.7}
-    d = chinchilla_derived(p)
+    d = chinchilla.derived(p)
     c = 5.76e23
-    out = chinchilla_allocation(p, [c])
+    out = chinchilla.allocation(p, [c])
     assert out["N_opt"][0] * out["D_opt"][0] * 6 == pytest.approx(c)
     # the optimum of E + A N^-alpha + B (C/6N)^-beta along C = 6 N D
     n = np.geomspace(1e9, 1e12, 200001)

@@ -223,6 +223,7 @@ def fit_many(model: Model, starts, xs, targets, weights=None, *, loss: Loss = Lo
     iterations, in the order of the datasets. When no padding was needed the arrays keep their
     sharding over the mesh (on several hosts they are gathered to every host).
     """
+    ms.enable_float64()
     starts = np.asarray(starts)
     xs = np.asarray(xs)
     targets = np.asarray(targets)

@@ -192,6 +192,19 @@ _multistart_sharded_jit = jit(multistart_sharded, static_argnames=(
     "mesh", "model", "loss", "schedule", "max_iter", "ftol"))
 
 
+def enable_float64() -> None:
+    """Switch JAX to float64 (``jax_enable_x64``) for the process, if it is not on yet.
+
+    The core fits in float64 (:func:`require_float64`). Its fitting functions (:func:`fit`,
+    ``fit_optax``, ``fit_varpro``, ``varpro_starts``, ``bootstrap``, ``hessian_se``,
+    ``fit_many``) call this when they are called, never on import, so importing the core changes
+    no global state; code that makes its own JAX arrays for the core (the pure ``multistart``
+    inside a caller's ``jit``) calls it first.
+    """
+    if not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
+
+
 def require_float64(**arrays) -> None:
     """Solvers run in float64: single precision cannot resolve Huber deltas of 1e-3 on log losses."""
     for name, a in arrays.items():
@@ -202,7 +215,7 @@ def require_float64(**arrays) -> None:
             raise TypeError(
                 f"{name} has dtype {dtype}; the fitting core works in float64. Pass "
                 f"np.asarray({name}, dtype=np.float64) and make sure jax_enable_x64 is on "
-                "(importing scalinglaws.core turns it on)."
+                "(scalinglaws.core.enable_float64() turns it on)."
             )
 
 
@@ -236,6 +249,7 @@ def fit(model: Model, starts, x, target, weights=None, *, loss: Loss = Loss(),
 
     Returns the polished survivors best first; ``theta`` and ``value`` are the best of them.
     """
+    enable_float64()
     starts = jnp.asarray(starts)
     x = jnp.asarray(x)
     target = jnp.asarray(target)

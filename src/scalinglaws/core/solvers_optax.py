@@ -44,7 +44,14 @@ import jax.numpy as jnp
 
 from ._jit import jit
 from .model import Model
-from .multistart import AT_BEST_RTOL, DEFAULT_SCHEDULE, MultiStartResult, Schedule, require_float64
+from .multistart import (
+    AT_BEST_RTOL,
+    DEFAULT_SCHEDULE,
+    MultiStartResult,
+    Schedule,
+    enable_float64,
+    require_float64,
+)
 from .objectives import Loss, objective
 
 SOLVERS = ("lbfgs", "adam")
@@ -232,6 +239,7 @@ def fit_optax(model: Model, starts, x, target, weights=None, *, solver: str = "l
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     config = (config or OptaxConfig())._replace(solver=solver)
+    enable_float64()
     starts = jnp.asarray(starts)
     x = jnp.asarray(x)
     target = jnp.asarray(target)

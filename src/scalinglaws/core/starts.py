@@ -4,9 +4,7 @@ All functions return an (S, P) float64 array in the fitting space (``log E`` for
 start per row, ready for :func:`scalinglaws.core.fit`.
 
 * :func:`grid`: the Cartesian product of per-parameter values (exhaustive; grows as the product
-  of the axis lengths). ``PRESETS["chinchilla"]`` is the 4500-point grid of Hoffmann et al. (2022)
-  and Besiroglu et al. (2024): e in {-1, -0.5, .., 1}, a, b in {0, 5, .., 25}, alpha, beta in
-  {0, 0.5, .., 2}.
+  of the axis lengths). A law family's default axes are its parameters' ``init`` values.
 * :func:`sobol`: a scrambled Sobol sequence within per-parameter ranges (scipy.stats.qmc; fills
   the box far more evenly than random points for the same count, so fewer starts cover it).
 * :func:`random`: uniform points within the ranges (seeded).
@@ -19,30 +17,15 @@ enough; see :func:`scalinglaws.core.diagnostics.starts_message`.
 from __future__ import annotations
 
 import itertools
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 
 STRATEGIES = ("grid", "sobol", "random", "points")
 
-# Hoffmann et al. (2022), Besiroglu et al. (2024): 5 x 6 x 6 x 5 x 5 = 4500 starts, in the fitting
-# space (e, a, b, alpha, beta) of the log-sum-exp form.
-CHINCHILLA_AXES = (
-    tuple(np.arange(-1.0, 1.0 + 1e-9, 0.5)),   # e = log E
-    tuple(np.arange(0.0, 25.0 + 1e-9, 5.0)),   # a = log A
-    tuple(np.arange(0.0, 25.0 + 1e-9, 5.0)),   # b = log B
-    tuple(np.arange(0.0, 2.0 + 1e-9, 0.5)),    # alpha
-    tuple(np.arange(0.0, 2.0 + 1e-9, 0.5)),    # beta
-)
-PRESETS: Mapping[str, tuple] = {"chinchilla": CHINCHILLA_AXES}
-
 
 def grid(axes: Sequence[Sequence[float]]) -> np.ndarray:
     """Cartesian product of the per-parameter ``axes`` (the last axis varies fastest)."""
-    if isinstance(axes, str):
-        if axes not in PRESETS:
-            raise ValueError(f"unknown grid preset {axes!r}; presets: {', '.join(PRESETS)}")
-        axes = PRESETS[axes]
     if not axes or any(len(a) == 0 for a in axes):
         raise ValueError("every grid axis needs at least one value")
     return np.array(list(itertools.product(*axes)), dtype=np.float64)

@@ -41,7 +41,7 @@ import numpy as np
 from ._jit import jit
 from .lm import solve_spd
 from .model import Model
-from .multistart import FULL_SCHEDULE, MultiStartResult, fit, require_float64
+from .multistart import FULL_SCHEDULE, MultiStartResult, enable_float64, fit, require_float64
 from .objectives import Loss, objective
 
 LOG_FLOOR = -30.0  # log of a coefficient that the NNLS put at zero
@@ -157,6 +157,7 @@ def varpro_starts(model: Model, structure: LinearStructure, z, target, weights=N
                   loss: Loss = Loss(), space: str = "log", n_seeds: int = 32,
                   axes=None) -> np.ndarray:
     """The best ``n_seeds`` variable-projection points (by the true objective), as starts."""
+    enable_float64()
     z = jnp.asarray(z)
     target = jnp.asarray(target)
     weights = jnp.ones_like(target) if weights is None else jnp.asarray(weights)

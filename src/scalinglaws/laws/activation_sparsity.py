@@ -35,7 +35,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 REFERENCE = (
     "Luo et al. 2024, 'Sparsing Law: Towards Large Language Models with Greater Activation "
@@ -72,7 +72,7 @@ activation_sparsity_silu = LawFamily(
     ),
     linear_predict=_silu,
     prepare=np.log,
-    default_estimator={"space": "linear", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared", space="linear"),
 )
 
 activation_sparsity_relu = LawFamily(
@@ -97,7 +97,7 @@ activation_sparsity_relu = LawFamily(
     ),
     linear_predict=_relu,
     prepare=np.log,
-    default_estimator={"space": "linear", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared", space="linear"),
 )
 
 FAMILIES = (activation_sparsity_silu, activation_sparsity_relu)

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import PUBLISHED_HUBER, LawFamily, Parameter
 from .chinchilla import log_predict, log_predict_and_jac
 
 
@@ -81,6 +81,6 @@ avg_params = LawFamily(
     log_predict=log_predict,
     log_predict_and_jac=log_predict_and_jac,
     prepare=np.log,
-    default_estimator={"loss": "huber", "delta": 1e-3, "space": "log"},
+    default_estimator=PUBLISHED_HUBER,
 )
 FAMILIES = (avg_params,)

@@ -176,8 +176,9 @@ class LawFamily:
         """Predicted target at ``inputs`` (name -> array) for natural parameters ``params``."""
         import jax.numpy as jnp
 
-        from .. import core  # noqa: F401  (turns on float64: predictions feed simulations and fits)
+        from ..core import enable_float64  # here, not at the top: the core loads JAX
 
+        enable_float64()  # predictions feed simulations and fits
         x = np.column_stack([np.asarray(inputs[name], dtype=np.float64) for name in self.inputs])
         z = jnp.asarray(self.prepare(x))
         theta = jnp.asarray(self.to_fit(params))
@@ -199,8 +200,9 @@ class LawFamily:
             )
         import jax.numpy as jnp
 
-        from .. import core  # noqa: F401  (turns on float64 before constants are made)
+        from ..core import enable_float64  # here, not at the top: the core loads JAX
 
+        enable_float64()  # before constants are made
         free_idx = [i for i, p in enumerate(self.parameters) if p.name not in fixed]
         full = np.zeros(len(self.parameters))
         for i, p in enumerate(self.parameters):
@@ -244,8 +246,9 @@ class LawFamily:
                                  f"as {b.fitted_as}): tied parameters need the same transform")
         import jax.numpy as jnp
 
-        from .. import core  # noqa: F401  (float64 before constants are made)
+        from ..core import enable_float64  # here, not at the top: the core loads JAX
 
+        enable_float64()  # before constants are made
         free = [p for p in self.parameters if p.name not in ties]
         position = {p.name: i for i, p in enumerate(free)}
         # theta_full = theta[source_of]; the Jacobian sums the columns of parameters tied together.

@@ -54,7 +54,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 
 def _log_predict(n_breaks: int):
@@ -115,8 +115,8 @@ def bnsl(n_breaks: int = 1, name: str = "") -> LawFamily:
         parameters=tuple(params),
         log_predict=_log_predict(n_breaks),
         prepare=np.log,
-        default_estimator={"loss": "squared", "space": "log", "starts": "random",
-                           "n_random": 256, "schedule": "full"},
+        default_estimator=EstimatorRecipe(loss="squared", starts="random", n_random=256,
+                                          schedule="full"),
     )
 
 

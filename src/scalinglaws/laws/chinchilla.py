@@ -1,11 +1,17 @@
-"""Chinchilla's parametric loss (Hoffmann et al. 2022, approach 3)."""
+"""Chinchilla's parametric loss (Hoffmann et al. 2022, approach 3).
+
+Besides the prediction, the family declares what follows from its form: its linear structure
+(L is linear in E, A, B once alpha, beta are fixed: variable-projection starts), the derived
+quantities a, b, G of Hoffmann et al. (2022), eq. 4, and the closed-form compute-optimal allocation.
+"""
 
 from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from ..core.varpro import LOG_FLOOR, LinearStructure
+from .base import PUBLISHED_HUBER, LawFamily, Parameter
 
 # Realistic values (for simulation and property tests): published fits have E ~ 1.7-1.9, A and B in
 # the hundreds to thousands and exponents 0.25-0.45 (Hoffmann et al. 2022; Besiroglu et al. 2024).
@@ -47,6 +53,48 @@ def _log_inputs(x):
     return np.log(x)
 
 
+def _basis(nl, z):
+    """Columns (1, N^-alpha, D^-beta) of E, A, B at nonlinear parameters nl = (alpha, beta)."""
+    ones = jnp.ones_like(z[:, 0])
+    return jnp.stack([ones, jnp.exp(-nl[0] * z[:, 0]), jnp.exp(-nl[1] * z[:, 1])], axis=1)
+
+
+def _to_theta(nl, coef):
+    logs = jnp.log(jnp.maximum(coef, jnp.exp(LOG_FLOOR)))
+    return jnp.concatenate([logs, nl])
+
+
+# Variable projection's grid: alpha, beta each on 0.05, 0.075, ..., 1.5 (59 x 59 pairs).
+_EXPONENTS = tuple(np.round(np.arange(0.05, 1.5 + 1e-9, 0.025), 6))
+LINEAR_STRUCTURE = LinearStructure(nonlinear=("alpha", "beta"), basis=_basis, to_theta=_to_theta,
+                                   axes=(_EXPONENTS, _EXPONENTS))
+
+
+def derived(p):
+    """a = beta / (alpha + beta), b = alpha / (alpha + beta) and G = (alpha A / (beta B))^(1 /
+    (alpha + beta)) (Hoffmann et al. 2022, eq. 4), from floats or arrays (NumPy or JAX) of
+    alpha, beta, A, B."""
+    alpha, beta, A, B = p["alpha"], p["beta"], p["A"], p["B"]
+    s = alpha + beta
+    return {"a": beta / s, "b": alpha / s, "G": (alpha * A / (beta * B)) ** (1.0 / s)}
+
+
+def allocation(p, budgets):
+    """N_opt = G (C/6)^a, D_opt = G^-1 (C/6)^b and tokens per parameter at compute ``budgets``
+    (C = 6 N D), broadcast: parameters of shape (B,) and budgets (K,) give (B, K). NumPy or JAX."""
+    d = derived(p)
+    c6 = np.asarray(budgets, dtype=float) / 6.0
+    a, b, g = (_array(d[k])[..., None] for k in ("a", "b", "G"))
+    n_opt = g * c6 ** a
+    d_opt = c6 ** b / g
+    return {"N_opt": n_opt, "D_opt": d_opt, "tokens_per_param": d_opt / n_opt}
+
+
+def _array(v):
+    """NumPy for floats and NumPy arrays, left alone for JAX arrays (and tracers)."""
+    return v if isinstance(v, jnp.ndarray) else np.asarray(v, dtype=float)
+
+
 chinchilla = LawFamily(
     name="chinchilla",
     formula="L(N, D) = E + A / N^alpha + B / D^beta",
@@ -76,6 +124,9 @@ chinchilla = LawFamily(
     log_predict=log_predict,
     log_predict_and_jac=log_predict_and_jac,
     prepare=_log_inputs,
-    default_estimator={"loss": "huber", "delta": 1e-3, "space": "log"},
+    default_estimator=PUBLISHED_HUBER,
+    linear_structure=LINEAR_STRUCTURE,
+    derived=derived,
+    allocation=allocation,
 )
 FAMILIES = (chinchilla,)

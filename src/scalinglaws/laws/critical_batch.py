@@ -42,7 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 KAPLAN = {"B_star": 2e8, "alpha_B": 0.21}
 """Kaplan et al. (2020): B_crit(L) ~ 2e8 tokens / L^(1 / 0.21), L in nats."""
@@ -90,7 +90,7 @@ critical_batch = LawFamily(
     log_predict=lambda theta, z: _steps_log_predict_and_jac(theta, z)[0],
     log_predict_and_jac=_steps_log_predict_and_jac,
     prepare=np.log,
-    default_estimator={"space": "log", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared"),
 )
 
 critical_batch_loss = LawFamily(
@@ -113,7 +113,7 @@ critical_batch_loss = LawFamily(
     log_predict=lambda theta, z: _bcrit_log_predict_and_jac(theta, z)[0],
     log_predict_and_jac=_bcrit_log_predict_and_jac,
     prepare=np.log,
-    default_estimator={"space": "log", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared"),
 )
 
 FAMILIES = (critical_batch, critical_batch_loss)

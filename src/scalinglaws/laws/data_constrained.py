@@ -74,7 +74,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import PUBLISHED_HUBER, LawFamily, Parameter
 
 MUENNIGHOFF_BASE = {"E": float(np.exp(0.6254804)), "A": float(np.exp(6.255414)),
                     "B": float(np.exp(7.3049974)), "alpha": 0.3526596, "beta": 0.3526596}
@@ -148,6 +148,6 @@ data_constrained = LawFamily(
     ),
     log_predict=log_predict,
     prepare=np.log,
-    default_estimator={"loss": "huber", "delta": 1e-3, "space": "log"},
+    default_estimator=PUBLISHED_HUBER,
 )
 FAMILIES = (data_constrained,)

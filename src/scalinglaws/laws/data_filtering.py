@@ -189,8 +189,9 @@ def pool_mixture_error(pools: Sequence[Mapping[str, float]], a: float, d: float,
     tau_i multiplied by the number of pools p when ``scale_tau`` (as the authors'
     ``estimate_best_pool.py`` does). One pool gives the ``data_filtering`` law itself.
     """
-    from .. import core  # noqa: F401  (float64 before arrays are made)
+    from ..core import enable_float64  # here, not at the top: the core loads JAX
 
+    enable_float64()  # before arrays are made
     if not pools:
         raise ValueError("pool_mixture_error needs at least one pool")
     sizes = np.array([float(p["u"]) for p in pools])

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 
 def _linear_predict(theta, z):
@@ -57,6 +57,6 @@ downstream_error = LawFamily(
                   init=(-1.5, -0.75, 0.0, 0.75), description="rate of the exponential in L"),
     ),
     linear_predict=_linear_predict,
-    default_estimator={"space": "linear", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared", space="linear"),
 )
 FAMILIES = (downstream_error,)

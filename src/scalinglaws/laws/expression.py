@@ -228,8 +228,9 @@ def _expression_law(expression, parameters, axes) -> LawFamily:
 def _family(formula: Formula, params: Tuple[Parameter, ...], inputs: Tuple[str, ...]) -> LawFamily:
     import jax.numpy as jnp
 
-    from .. import core  # noqa: F401  (float64 before any constant of the formula is made)
+    from ..core import enable_float64  # here, not at the top: the core loads JAX
 
+    enable_float64()  # before any constant of the formula is made
     evaluate = formula.compile(jnp)
     names = tuple(p.name for p in params)
 

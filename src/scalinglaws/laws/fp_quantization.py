@@ -32,7 +32,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import PUBLISHED_HUBER, LawFamily, Parameter
 
 BIT_OFFSET = 0.5
 """The offset added to exponent and mantissa bit counts, (E + 0.5) and (M + 0.5)."""
@@ -123,6 +123,6 @@ fp_quantization = LawFamily(
     log_predict_and_jac=_log_predict_and_jac,
     prepare=prepare,
     positive_inputs=False,  # E and M may be 0 bits
-    default_estimator={"space": "log", "loss": "huber", "delta": 1e-3},
+    default_estimator=PUBLISHED_HUBER,
 )
 FAMILIES = (fp_quantization,)

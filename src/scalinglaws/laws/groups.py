@@ -65,8 +65,9 @@ def with_groups(family, labels: Sequence, shared: Sequence[str] = (), *, input_n
     import jax
     import jax.numpy as jnp
 
-    from .. import core  # noqa: F401  (float64 before constants are made)
+    from ..core import enable_float64  # here, not at the top: the core loads JAX
 
+    enable_float64()  # before constants are made
     params: list = []
     index = np.zeros((len(labels), len(family.parameters)), dtype=np.int64)
     for j, p in enumerate(family.parameters):

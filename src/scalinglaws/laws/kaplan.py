@@ -29,7 +29,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import PUBLISHED_HUBER, LawFamily, Parameter
 
 KAPLAN_2020 = {"N_c": 6.4e13, "alpha_N": 0.076, "D_c": 1.8e13, "alpha_D": 0.103}
 """The published joint fit of eq. (1.5) (Kaplan et al. 2020, Table 2)."""
@@ -62,6 +62,6 @@ kaplan = LawFamily(
     ),
     log_predict=log_predict,
     prepare=np.log,
-    default_estimator={"loss": "huber", "delta": 1e-3, "space": "log"},
+    default_estimator=PUBLISHED_HUBER,
 )
 FAMILIES = (kaplan,)

@@ -49,7 +49,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import PUBLISHED_HUBER, LawFamily, Parameter
 from .implicit import monotone_root
 
 KAPLAN_2020_STEPS = {"N_c": 6.5e13, "alpha_N": 0.077, "S_c": 2.1e3, "alpha_S": 0.76,
@@ -151,6 +151,6 @@ kaplan_steps = LawFamily(
     log_predict=log_predict,
     log_predict_and_jac=log_predict_and_jac,
     prepare=np.log,
-    default_estimator={"loss": "huber", "delta": 1e-3, "space": "log"},
+    default_estimator=PUBLISHED_HUBER,
 )
 FAMILIES = (kaplan_steps,)

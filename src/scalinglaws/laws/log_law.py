@@ -30,7 +30,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 
 def _linear_predict(theta, z):
@@ -64,6 +64,6 @@ log_law = LawFamily(
     ),
     linear_predict=_linear_predict,
     prepare=np.log,
-    default_estimator={"space": "linear", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared", space="linear"),
 )
 FAMILIES = (log_law,)

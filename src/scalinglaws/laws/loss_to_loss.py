@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .base import LawFamily, Parameter
+from .base import PUBLISHED_HUBER, LawFamily, Parameter
 
 
 def _log_predict(theta, z):
@@ -65,6 +65,6 @@ loss_to_loss = LawFamily(
                   init=(-1.0, -0.5, 0.0, 0.5, 1.0), description="irreducible part of L_y"),
     ),
     log_predict=_log_predict,
-    default_estimator={"space": "log", "loss": "huber", "delta": 1e-3},
+    default_estimator=PUBLISHED_HUBER,
 )
 FAMILIES = (loss_to_loss,)

@@ -59,9 +59,10 @@ from __future__ import annotations
 
 from typing import Optional
 
+import attrs
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import PUBLISHED_HUBER, LawFamily, Parameter
 
 DEFAULT_DECAY = 0.999
 """lambda, the decay factor of the annealing momentum (Tissue et al. 2024 recommend 0.999)."""
@@ -184,7 +185,7 @@ def lr_annealing_family(decay: float = DEFAULT_DECAY, name: Optional[str] = None
         positive_inputs=False,  # run ids and steps may be 0; learning rates may reach 0
         id_inputs=("run",),  # runs may be named ("cosine-1e-3"); the fit codes them 0, 1, ...
         plot_x="step",  # the fit figure: loss against step, one curve per run
-        default_estimator={"space": "linear", "loss": "huber", "delta": 1e-3},
+        default_estimator=attrs.evolve(PUBLISHED_HUBER, space="linear"),
     )
 
 

@@ -56,7 +56,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 from .implicit import monotone_root
 
 
@@ -163,6 +163,6 @@ m4 = LawFamily(
     log_predict=log_predict,
     log_predict_and_jac=log_predict_and_jac,
     prepare=np.log,
-    default_estimator={"loss": "squared", "space": "log"},
+    default_estimator=EstimatorRecipe(loss="squared"),
 )
 FAMILIES = (m4,)

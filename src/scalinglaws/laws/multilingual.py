@@ -36,7 +36,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import PUBLISHED_HUBER, LawFamily, Parameter
 
 
 def log_predict(theta, z):
@@ -87,6 +87,6 @@ multilingual = LawFamily(
     ),
     log_predict=log_predict,
     prepare=_prepare,
-    default_estimator={"loss": "huber", "delta": 1e-3, "space": "log"},
+    default_estimator=PUBLISHED_HUBER,
 )
 FAMILIES = (multilingual,)

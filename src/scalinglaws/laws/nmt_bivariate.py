@@ -35,7 +35,7 @@ import functools
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import PUBLISHED_HUBER, LawFamily, Parameter
 
 REFERENCE_SIZE = 1e8
 """Default N_e-bar and N_d-bar (parameters)."""
@@ -76,7 +76,7 @@ def nmt_bivariate_law(nbar_e: float = REFERENCE_SIZE, nbar_d: float = REFERENCE_
         ),
         log_predict=log_predict,
         prepare=np.log,
-        default_estimator={"loss": "huber", "delta": 1e-3, "space": "log"},
+        default_estimator=PUBLISHED_HUBER,
     )
 
 

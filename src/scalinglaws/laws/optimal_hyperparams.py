@@ -37,7 +37,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 REFERENCE = (
     "Li et al. 2025, 'Predictable Scale: Part I -- Optimal Hyperparameter Scaling Law in Large "
@@ -80,7 +80,7 @@ optimal_lr = LawFamily(
     log_predict=lambda theta, z: _lr_log_predict_and_jac(theta, z)[0],
     log_predict_and_jac=_lr_log_predict_and_jac,
     prepare=np.log,
-    default_estimator={"space": "log", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared"),
 )
 
 optimal_batch = LawFamily(
@@ -98,7 +98,7 @@ optimal_batch = LawFamily(
     log_predict=lambda theta, z: _batch_log_predict_and_jac(theta, z)[0],
     log_predict_and_jac=_batch_log_predict_and_jac,
     prepare=np.log,
-    default_estimator={"space": "log", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared"),
 )
 
 FAMILIES = (optimal_lr, optimal_batch)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 
 def log_predict(theta, z):
@@ -71,6 +71,6 @@ overtrained = LawFamily(
     ),
     log_predict=log_predict,
     prepare=np.log,
-    default_estimator={"loss": "squared", "space": "linear"},
+    default_estimator=EstimatorRecipe(loss="squared", space="linear"),
 )
 FAMILIES = (overtrained,)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import PUBLISHED_HUBER, LawFamily, Parameter
 
 
 def log_predict(theta, z):
@@ -42,6 +42,6 @@ power_law = LawFamily(
     log_predict=log_predict,
     log_predict_and_jac=log_predict_and_jac,
     prepare=np.log,
-    default_estimator={"loss": "huber", "delta": 1e-3, "space": "log"},
+    default_estimator=PUBLISHED_HUBER,
 )
 FAMILIES = (power_law,)

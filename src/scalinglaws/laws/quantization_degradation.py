@@ -30,7 +30,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 
 def _log_predict_and_jac(theta, z):
@@ -72,6 +72,6 @@ quantization_degradation = LawFamily(
     log_predict=_log_predict,
     log_predict_and_jac=_log_predict_and_jac,
     prepare=np.log,
-    default_estimator={"space": "log", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared"),
 )
 FAMILIES = (quantization_degradation,)

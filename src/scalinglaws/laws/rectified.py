@@ -39,7 +39,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import PUBLISHED_HUBER, LawFamily, Parameter
 
 REFERENCE = (
     "Lin et al. 2024, 'Selecting Large Language Model to Fine-tune via Rectified Scaling Law' "
@@ -87,7 +87,7 @@ rectified = LawFamily(
                            dl_init=(0.0, 3.0, 6.0, 9.0, 12.0), beta_init=(0.25, 0.5, 1.0, 1.5)),
     log_predict=_log_rectified,
     prepare=np.log,
-    default_estimator={"space": "log", "loss": "huber", "delta": 1e-3},
+    default_estimator=PUBLISHED_HUBER,
 )
 
 rectified_power = LawFamily(
@@ -109,7 +109,7 @@ rectified_power = LawFamily(
                  description="outer exponent"),),
     log_predict=_log_rectified_power,
     prepare=np.log,
-    default_estimator={"space": "log", "loss": "huber", "delta": 1e-3},
+    default_estimator=PUBLISHED_HUBER,
 )
 
 FAMILIES = (rectified, rectified_power)

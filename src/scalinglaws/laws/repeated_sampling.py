@@ -24,7 +24,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 
 def _log_predict_and_jac(theta, z):
@@ -55,6 +55,6 @@ repeated_sampling = LawFamily(
     log_predict=lambda theta, z: _log_predict_and_jac(theta, z)[0],
     log_predict_and_jac=_log_predict_and_jac,
     prepare=np.log,
-    default_estimator={"space": "log", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared"),
 )
 FAMILIES = (repeated_sampling,)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 
 def _linear_predict(theta, z):
@@ -57,6 +57,6 @@ rl_sigmoid = LawFamily(
     ),
     linear_predict=_linear_predict,
     prepare=np.log,
-    default_estimator={"space": "linear", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared", space="linear"),
 )
 FAMILIES = (rl_sigmoid,)

@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import logsumexp
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 
 def log_predict(theta, z):
@@ -90,6 +90,6 @@ shape = LawFamily(
     ),
     log_predict=log_predict,
     prepare=np.log,
-    default_estimator={"loss": "squared", "space": "log", "starts": "random", "n_random": 1000},
+    default_estimator=EstimatorRecipe(loss="squared", starts="random", n_random=1000),
 )
 FAMILIES = (shape,)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 
 def _linear_predict(theta, z):
@@ -60,6 +60,6 @@ sigmoid_compute = LawFamily(
     ),
     linear_predict=_linear_predict,
     prepare=np.log,
-    default_estimator={"space": "linear", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared", space="linear"),
 )
 FAMILIES = (sigmoid_compute,)

@@ -82,7 +82,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import core  # noqa: F401  (float64)
 from ..core._jit import jit
 from ..errors import FitError
 from .simplex import bounds, check_feasible, project

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .. import core  # noqa: F401  (float64)
+from ..core import enable_float64
 from ..core._jit import jit
 
 
@@ -81,6 +81,7 @@ _sinkhorn_jit = jit(_sinkhorn, static_argnames=("eps", "iterations", "anneal"))
 def sinkhorn(x, a, y, b, *, eps: float = 1e-2, iterations: int = 500, anneal: int = 200) -> Transport:
     """OT between clouds ``x`` (n, d) weighted ``a`` and ``y`` (m, d) weighted ``b``, squared
     Euclidean cost; ``eps`` is relative to the largest cost. Jitted once per shape."""
+    enable_float64()
     return _sinkhorn_jit(jnp.asarray(x, jnp.float64), jnp.asarray(a, jnp.float64),
                          jnp.asarray(y, jnp.float64), jnp.asarray(b, jnp.float64), eps=float(eps),
                          iterations=int(iterations), anneal=int(anneal))
