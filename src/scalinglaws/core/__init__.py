@@ -9,7 +9,7 @@ solver is an error.
   ``lm``, ``objectives``);
 * :func:`fit_optax`: the same multi-start contract with optax L-BFGS or Adam (``solvers_optax``);
 * :func:`fit_varpro`: variable-projection starts for laws linear in some parameters, polished by
-  LM (``varpro``); ``starts``: grid (``chinchilla`` preset), Sobol, random, user points;
+  LM (``varpro``); ``starts``: grid, Sobol, random, user points;
 * ``diagnostics``: convergence reason, starts at the optimum, ranges, conditioning, residuals;
 * :func:`bootstrap`: nonparametric bootstrap by resample weights, all resamples in one compiled
   call; :func:`hessian_se`: delta-method standard errors at the optimum (``bootstrap``);

@@ -6,8 +6,8 @@ objective is least squares *in the space where the law is linear*. Ours is not: 
 loss of log residuals, and log(E + A N^-alpha + B D^-beta) is not linear in anything. So this
 module does the honest, approximate version and lets the true objective decide:
 
-1. a grid over the nonlinear parameters (default: alpha, beta each on 0.05, 0.075, ..., 1.5:
-   59 x 59 = 3481 pairs);
+1. a grid over the nonlinear parameters (the structure's ``axes``; Chinchilla's: alpha, beta each
+   on 0.05, 0.075, ..., 1.5: 59 x 59 = 3481 pairs);
 2. for each pair, the linear parameters from a weighted *nonnegative* least squares in linear
    space with weights w / y^2: log y - log f ~ (y - f) / y to first order, so this is the squared
    error of log residuals linearised at the data. Positivity is required (E, A, B are fitted as
@@ -24,15 +24,16 @@ polishing several seeds. The exponent grid only has to land in the right basin, 
 the optimum (the polish does that), which is why a coarse grid suffices where a pure grid method
 needs 0.001 resolution (see ../shared/PERFORMANCE-NOTES.md).
 
-Laws declare their linear structure in ``REGISTRY`` (keyed by law family name; nothing in
-``laws/base.py`` needs to change): which parameters are nonlinear, the basis columns as a function
-of those and of the prepared inputs, and how basis coefficients map to the fitting space.
+The core knows no law: a law family declares its :class:`LinearStructure`
+(``LawFamily.linear_structure``: which parameters are nonlinear, the basis columns as a function of
+those and of the prepared inputs, how basis coefficients map to the fitting space, and the grid
+over the nonlinear parameters), and the caller passes it in.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Dict, NamedTuple, Sequence, Tuple
+from typing import Callable, NamedTuple, Sequence, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -50,43 +51,17 @@ LOG_FLOOR = -30.0  # log of a coefficient that the NNLS put at zero
 class LinearStructure(NamedTuple):
     """A law's split into nonlinear parameters and a linear combination of basis columns.
 
-    ``basis(nl, z)`` -> (n, L) columns in linear (natural target) space given the nonlinear
-    parameters ``nl`` (Q,) and prepared inputs ``z``; ``to_theta(nl, coef)`` -> (P,) fitting-space
-    parameters from nonnegative coefficients (L,); ``param_names`` must match the family's
-    (a fixed or tied variant of the law has other parameters and gets no fast path);
-    ``axes`` are the default grid values of each nonlinear parameter.
+    ``nonlinear`` names the nonlinear parameters, in the order of ``nl``; ``basis(nl, z)`` -> (n, L)
+    columns in linear (natural target) space given the nonlinear parameters ``nl`` (Q,) and
+    prepared inputs ``z``; ``to_theta(nl, coef)`` -> (P,) fitting-space parameters from nonnegative
+    coefficients (L,) (a coefficient at zero may be floored at ``exp(LOG_FLOOR)``); ``axes`` are
+    the default grid values of each nonlinear parameter.
     """
 
-    param_names: Tuple[str, ...]
+    nonlinear: Tuple[str, ...]
     basis: Callable
     to_theta: Callable
     axes: Tuple[Tuple[float, ...], ...]
-
-
-def _chinchilla_basis(nl, z):
-    ones = jnp.ones_like(z[:, 0])
-    return jnp.stack([ones, jnp.exp(-nl[0] * z[:, 0]), jnp.exp(-nl[1] * z[:, 1])], axis=1)
-
-
-def _chinchilla_theta(nl, coef):
-    logs = jnp.log(jnp.maximum(coef, jnp.exp(LOG_FLOOR)))
-    return jnp.concatenate([logs, nl])
-
-
-_EXPONENTS = tuple(np.round(np.arange(0.05, 1.5 + 1e-9, 0.025), 6))
-
-REGISTRY: Dict[str, LinearStructure] = {
-    "chinchilla": LinearStructure(("E", "A", "B", "alpha", "beta"), _chinchilla_basis,
-                                  _chinchilla_theta, (_EXPONENTS, _EXPONENTS)),
-}
-
-
-def structure_for(family) -> LinearStructure | None:
-    """The registered linear structure of a law family, or None (no fast path)."""
-    s = REGISTRY.get(getattr(family, "name", ""))
-    if s is None or tuple(family.param_names) != s.param_names:
-        return None
-    return s
 
 
 def nnls_small(m, v, yy):

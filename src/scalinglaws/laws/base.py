@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
+from collections import abc
 from typing import Any, Callable, Mapping, Optional
 
 import attrs
@@ -91,6 +92,37 @@ def _identity(x):
 
 
 @attrs.frozen(kw_only=True, eq=False)
+class EstimatorRecipe(abc.Mapping):
+    """A law's default estimator: options of the ``multistart`` estimator (its published fitting
+    recipe), used when a spec or ``scalinglaws.fit`` names no estimator. A read-only mapping of the
+    options that are set (``MultiStart(**recipe)``); derive a variant with ``attrs.evolve``."""
+
+    loss: str
+    delta: Optional[float] = None
+    space: str = "log"
+    starts: Optional[str] = None
+    n_random: Optional[int] = None
+    schedule: Optional[str] = None
+
+    def _set(self) -> dict:
+        return {k: v for k, v in attrs.asdict(self).items() if v is not None}
+
+    def __getitem__(self, key):
+        return self._set()[key]
+
+    def __iter__(self):
+        return iter(self._set())
+
+    def __len__(self) -> int:
+        return len(self._set())
+
+
+# The recipe of Hoffmann et al. (2022), refitted by Besiroglu et al. (2024), that most papers
+# follow: Huber (delta 1e-3) on log residuals, summed over points.
+PUBLISHED_HUBER = EstimatorRecipe(loss="huber", delta=1e-3, space="log")
+
+
+@attrs.frozen(kw_only=True, eq=False)
 class LawFamily:
     """A scaling-law family.
 
@@ -115,6 +147,19 @@ class LawFamily:
     positive_inputs: bool = True  # inputs are scales whose logs are taken
     default_estimator: Mapping[str, Any] = attrs.field(factory=dict)
     description: str = ""
+    # What the rest of the package may ask of a law, declared instead of matched by name. None: the
+    # law has no such knowledge. With_fixed / with_tied / with_groups keep a declaration only while
+    # it still applies (see there).
+    # The split into nonlinear parameters and linear coefficients (core.varpro.LinearStructure):
+    # `starts: varpro` is available exactly for laws that declare one.
+    linear_structure: Optional[Any] = None
+    # derived(params) -> {name: value}: budget-free quantities of the natural parameters (a dict of
+    # floats or of arrays; NumPy and JAX alike), reported with intervals, e.g. Chinchilla's a, b, G.
+    derived: Optional[Callable] = None
+    # allocation(params, budgets) -> {"N_opt", "D_opt", "tokens_per_param"}: the compute-optimal
+    # model size and data at compute budgets C (K,), in closed form; parameters of shape (B,) give
+    # (B, K). The allocate task uses it (`method: closed_form`), else minimises the law numerically.
+    allocation: Optional[Callable] = None
     notes: str = ""
     # Names reported with the value of another parameter: {tied: source}, set by `with_tied`.
     aliases: Mapping[str, str] = attrs.field(factory=dict)
@@ -131,6 +176,11 @@ class LawFamily:
     def __attrs_post_init__(self):
         if self.log_predict is None and self.linear_predict is None:
             raise ValueError(f"law {self.name!r} needs log_predict or linear_predict")
+        s = self.linear_structure
+        if s is not None and (not set(s.nonlinear) <= set(self.param_names)
+                              or len(s.axes) != len(s.nonlinear)):
+            raise ValueError(f"law {self.name!r}: the linear structure's nonlinear parameters "
+                             f"{s.nonlinear} must be parameters of the law, one grid axis each")
 
     def predict_fn(self, space: str) -> Callable:
         """``f(theta, z)`` in ``space`` ("log" or "linear"), derived from whichever form exists."""
@@ -211,10 +261,13 @@ class LawFamily:
         full_c = jnp.asarray(full)
         idx = jnp.asarray(free_idx, dtype=jnp.int32)
         described = ", ".join(f"{k}={v:g}" for k, v in fixed.items())
+        # The declarations take every parameter of the law: a fixed one is no longer among the
+        # fitted (and reported) parameters, so the fixed law declares none of them.
         return self._reparametrised(
             lambda theta: full_c.at[idx].set(theta), lambda jac: jac[:, idx],
             name=f"{self.name}[{described}]",
-            parameters=tuple(self.parameters[i] for i in free_idx))
+            parameters=tuple(self.parameters[i] for i in free_idx),
+            linear_structure=None, derived=None, allocation=None)
 
     def with_tied(self, ties: Mapping[str, str]) -> LawFamily:
         """The same law with parameters constrained equal: ``{"beta": "alpha"}`` fits one value
@@ -256,10 +309,13 @@ class LawFamily:
         merge = np.zeros((len(names), len(free)))
         merge[np.arange(len(names)), source_of] = 1.0
         src, merge_c = jnp.asarray(source_of), jnp.asarray(merge)
+        # Every parameter is still reported (a tied one under its alias), so derived quantities
+        # and the allocation still apply; the linear structure builds the full parameter vector,
+        # which the tied law no longer has.
         return self._reparametrised(
             lambda theta: theta[src], lambda jac: jac @ merge_c,
             name=f"{self.name}[{', '.join(f'{t}={s}' for t, s in ties.items())}]",
-            parameters=tuple(free), aliases={**self.aliases, **ties})
+            parameters=tuple(free), aliases={**self.aliases, **ties}, linear_structure=None)
 
     def with_groups(self, labels, shared=(), *, input_name: str = "group") -> LawFamily:
         """One law for several groups of rows: parameters in ``shared`` are common to all groups,

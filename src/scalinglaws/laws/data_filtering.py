@@ -70,7 +70,7 @@ import attrs
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LawFamily, Parameter
+from .base import EstimatorRecipe, LawFamily, Parameter
 
 MAX_EPOCHS = 4096
 """Largest n / u the law evaluates (the per-epoch exponents are summed over a fixed-length grid
@@ -175,7 +175,7 @@ data_filtering = LawFamily(
     log_predict=log_predict,
     linear_predict=linear_predict,
     prepare=epochs_prepare,
-    default_estimator={"space": "linear", "loss": "squared"},
+    default_estimator=EstimatorRecipe(loss="squared", space="linear"),
 )
 
 

@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import attrs
 
 from ..errors import ExpressionError, ScalingLawsError, closest
-from .base import TRANSFORMS, LawFamily, Parameter, natural_law
+from .base import PUBLISHED_HUBER, TRANSFORMS, LawFamily, Parameter, natural_law
 from ..formula import Formula, check_axes, parse_formula
 
 # Starting values in natural units when a parameter gives no `init`: a decade grid for positive
@@ -240,9 +240,9 @@ def _family(formula: Formula, params: Tuple[Parameter, ...], inputs: Tuple[str, 
         return jnp.broadcast_to(evaluate(values), z.shape[:1])
 
     grid_size = math.prod(len(p.init) for p in params)
-    estimator: Dict[str, Any] = {"loss": "huber", "delta": 1e-3, "space": "log"}
+    estimator = PUBLISHED_HUBER
     if grid_size > GRID_LIMIT:
-        estimator.update(starts="random", n_random=RANDOM_STARTS)
+        estimator = attrs.evolve(estimator, starts="random", n_random=RANDOM_STARTS)
     text = " ".join(formula.text.split())
     return natural_law(
         fn=fn,

@@ -134,4 +134,6 @@ def with_groups(family, labels: Sequence, shared: Sequence[str] = (), *, input_n
         prepare=prepare,
         aliases=aliases,
         grouping=Grouping(input=input_name, labels=labels, shared=shared),
+        # Per-group parameters and a group input: the base law's declarations do not apply.
+        linear_structure=None, derived=None, allocation=None,
     )
