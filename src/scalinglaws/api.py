@@ -51,6 +51,10 @@ def fit(law: Union[str, LawFamily], table: Union[Table, Mapping[str, Any]],
     >>> sl.fit("power_law", runs).params["alpha"] > 0
     True
     """
+    from .core import enable_float64  # here, not at the top: the core loads JAX
+
+    enable_float64()  # before the law's constants and the observations are made
+
     family = get_law(law) if isinstance(law, str) else law
     if not isinstance(table, Table):
         table = Table.from_columns(dict(table))
