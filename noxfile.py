@@ -17,7 +17,7 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff: lint the package, tests, benchmarks and this file."""
     session.install("ruff")
-    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py", *session.posargs)
+    session.run("ruff", "check", "src", "tests", "tools", "benchmarks", "noxfile.py", *session.posargs)
 
 
 @nox.session
@@ -31,10 +31,10 @@ def typecheck(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the mkdocs site with warnings as errors; check the generated pages are current."""
     session.install(".[docs]")
-    for module, page in (("scalinglaws.docs_reference", "docs/spec-reference.md"),
-                         ("scalinglaws.docs_laws", "docs/laws.md"),
-                         ("scalinglaws.docs_cli", "docs/cli.md")):
-        session.run("python", "-m", module, "--check", page)
+    for script, page in (("tools/docs_reference.py", "docs/spec-reference.md"),
+                         ("tools/docs_laws.py", "docs/laws.md"),
+                         ("tools/docs_cli.py", "docs/cli.md")):
+        session.run("python", script, "--check", page)
     session.run("mkdocs", "build", "--strict", *session.posargs)
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from scalinglaws.docs_laws import REGENERATE, family_section, laws_page, main
+from docs_laws import REGENERATE, family_section, laws_page, main
 from scalinglaws.plugins import build_registry
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "laws.md"

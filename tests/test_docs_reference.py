@@ -5,7 +5,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from scalinglaws.docs_reference import CORE_CLASSES, REGENERATE, documented_classes, main, spec_reference
+from docs_reference import CORE_CLASSES, REGENERATE, documented_classes, main, spec_reference
 from scalinglaws.plugins import build_registry
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "spec-reference.md"

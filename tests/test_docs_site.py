@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from conftest import REPO
+from docs_cli import cli_reference
 from scalinglaws import hookspecs
-from scalinglaws.docs_cli import cli_reference
 
 
 def test_every_hook_is_documented_with_its_signature():
@@ -24,7 +24,7 @@ def test_every_hook_is_documented_with_its_signature():
 
 def test_cli_reference_is_current():
     assert (REPO / "docs" / "cli.md").read_text() == cli_reference(), (
-        "docs/cli.md is stale; regenerate it with `python -m scalinglaws.docs_cli > docs/cli.md`")
+        "docs/cli.md is stale; regenerate it with `python tools/docs_cli.py > docs/cli.md`")
 
 
 def test_embedding_examples_run():
