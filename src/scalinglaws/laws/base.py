@@ -153,12 +153,15 @@ class LawFamily:
     # The split into nonlinear parameters and linear coefficients (core.varpro.LinearStructure):
     # `starts: varpro` is available exactly for laws that declare one.
     linear_structure: Optional[Any] = None
-    # derived(params) -> {name: value}: budget-free quantities of the natural parameters (a dict of
-    # floats or of arrays; NumPy and JAX alike), reported with intervals, e.g. Chinchilla's a, b, G.
+    # derived(params) -> {name: value}: budget-free quantities of the natural parameters, reported
+    # with intervals, e.g. Chinchilla's a, b, G. Called with floats (the estimate), NumPy arrays
+    # (draws) and JAX scalars (the delta method): write it with arithmetic only. `a` and `b`, if
+    # given, are the exponents of N_opt and D_opt in C, which the allocate task reports.
     derived: Optional[Callable] = None
     # allocation(params, budgets) -> {"N_opt", "D_opt", "tokens_per_param"}: the compute-optimal
-    # model size and data at compute budgets C (K,), in closed form; parameters of shape (B,) give
-    # (B, K). The allocate task uses it (`method: closed_form`), else minimises the law numerically.
+    # model size and data at compute budgets C (K,), in closed form. Parameters are NumPy arrays of
+    # shape (B,) (give (B, K)) or (), or JAX scalars (the delta method differentiates it). The
+    # allocate task uses it (`method: closed_form`), else minimises the law numerically.
     allocation: Optional[Callable] = None
     notes: str = ""
     # Names reported with the value of another parameter: {tied: source}, set by `with_tied`.

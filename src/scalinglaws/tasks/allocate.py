@@ -237,7 +237,7 @@ def _delta_allocation(family, fit, budgets, method, unc):
 
     se, _ = delta_se(transform, fit.theta, unc.cov)
     z = float(norm.ppf(0.5 * (1 + unc.level)))
-    best = family.allocation(fit.params, budgets)
+    best = family.allocation({k: np.asarray(v) for k, v in fit.params.items()}, budgets)
     k = len(budgets)
     out = {}
     for j, q in enumerate(("N_opt", "D_opt", "tokens_per_param")):
