@@ -45,8 +45,6 @@ def with_groups(family, labels: Sequence, shared: Sequence[str] = (), *, input_n
     (``copy_of``), so a multi-start grid over the grouped family has as many points as the
     ungrouped one: every group starts from the same values.
     """
-    from .base import LawFamily  # noqa: F401  (for the type of the result)
-
     labels = tuple(group_label(v) for v in labels)
     shared = tuple(shared)
     if family.grouping is not None:
