@@ -16,9 +16,11 @@ from typing import Any, Dict, Mapping
 import numpy as np
 
 
-def predict_draws(family, thetas, inputs: Mapping[str, Any]) -> np.ndarray:
+def predict_draws(family, thetas, inputs: Mapping[str, Any], *, space: str = "linear"
+                  ) -> np.ndarray:
     """(B, n) predictions of ``family`` for each row of ``thetas`` (B, P) at ``inputs``
-    (input name -> (n,) values shared by every draw, or (B, n) values, one row per draw)."""
+    (input name -> (n,) values shared by every draw, or (B, n) values, one row per draw);
+    ``space="log"`` gives the log prediction (exact where the prediction underflows)."""
     import jax.numpy as jnp
 
     from .core import enable_float64  # here, not at the top: the core loads JAX
@@ -33,7 +35,7 @@ def predict_draws(family, thetas, inputs: Mapping[str, Any]) -> np.ndarray:
         z = jnp.asarray(np.asarray(family.prepare(x.reshape(-1, x.shape[-1]))).reshape(x.shape))
     else:
         z = jnp.asarray(family.prepare(np.column_stack(cols)))
-    return np.asarray(_vmapped(family, per_draw)(jnp.asarray(thetas), z))
+    return np.asarray(_vmapped(family, per_draw, space)(jnp.asarray(thetas), z))
 
 
 def predict_theta(family, theta, inputs: Mapping[str, Any]) -> np.ndarray:
@@ -43,11 +45,11 @@ def predict_theta(family, theta, inputs: Mapping[str, Any]) -> np.ndarray:
 
 
 @functools.cache
-def _vmapped(family, per_draw_inputs: bool):
+def _vmapped(family, per_draw_inputs: bool, space: str):
     """jit(vmap(predict)) over parameter rows (and input rows), compiled once per shape."""
     import jax
 
-    fn = family.predict_fn("linear")
+    fn = family.predict_fn(space)
     return jax.jit(jax.vmap(fn, in_axes=(0, 0 if per_draw_inputs else None)))
 
 

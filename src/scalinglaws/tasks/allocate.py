@@ -17,19 +17,18 @@ Three ways, side by side as in Hoffmann et al. (2022), table 2:
 
 from __future__ import annotations
 
-import functools
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple
 
 import attrs
 import numpy as np
 
+from ..draws import natural_from_thetas, predict_draws, thetas_from_natural
 from ..errors import FitError
-from ..results import FitResult, jsonable
 from ..fields import at_least, field, one_of, positive
+from ..results import FitResult, jsonable
 from ..spec.model import EstimatorSpec, LawSpec
 from ..uncertainty import Uncertainty, UncertaintySpec, delta_se, summarize
-from ..draws import natural_from_thetas, thetas_from_natural
-from .fit import fit_table, law_problems
+from .fit import fit_from_json, fit_table, law_problems, parameter_rows
 
 APPROACH_2_WARNING = (
     "Approach 2 (parabolas in log N on IsoFLOP slices) is biased when the slices are asymmetric "
@@ -251,25 +250,14 @@ GRID = 256
 FINE = 64
 
 
-@functools.cache
-def _log_loss_batch(family):
-    """Compiled: (B, P) thetas and (B, M, k) prepared inputs -> (B, M) predicted log loss."""
-    import jax
-
-    from ..core._jit import jit
-
-    f = family.predict_fn("log")
-    return jit(jax.vmap(lambda th, z: f(th, z)))
-
-
 def _profile(family, thetas, log_n, log_c):
     """Predicted log loss at log N = ``log_n`` (B, K, G) along C = exp(log_c) (K,)."""
     n = np.exp(log_n)
     d = np.exp(log_c)[None, :, None] / (6.0 * n)
     b, k, g = log_n.shape
-    x = np.stack([n, d], axis=-1).reshape(-1, 2)
-    z = np.asarray(family.prepare(x), dtype=np.float64).reshape(b, k * g, 2)
-    return np.asarray(_log_loss_batch(family)(np.asarray(thetas), z)).reshape(b, k, g)
+    values = predict_draws(family, thetas, {"N": n.reshape(b, k * g), "D": d.reshape(b, k * g)},
+                           space="log")
+    return values.reshape(b, k, g)
 
 
 def numerical_log_n_opt(family, thetas: np.ndarray, log_c: np.ndarray) -> np.ndarray:
@@ -458,7 +446,16 @@ class AllocateResult:
     target: np.ndarray
     level: float = 0.95
     truth: Optional[Dict[str, float]] = None
-    kind: str = "allocate"
+    # What the frontier plot draws (kept in results.json, so `scalinglaws report` redraws it
+    # without the law): see :func:`frontier`.
+    frontier: Optional[Dict[str, Any]] = attrs.field(
+        default=attrs.Factory(lambda self: frontier(self), takes_self=True))
+    kind: ClassVar[str] = "allocate"
+
+    @property
+    def labels(self) -> Dict[str, tuple]:
+        """Text run ids by input, as the fit task keeps them (none without a fit)."""
+        return {} if self.fit is None else self.fit.labels
 
     def to_json(self) -> Dict[str, Any]:
         return jsonable({
@@ -467,22 +464,59 @@ class AllocateResult:
             "fit": None if self.fit is None else self.fit.to_json(),
             "budgets": self.budgets, "method": self.method, "level": self.level,
             "allocations": self.allocations, "slices": self.slices, "notes": self.notes,
-            "data_notes": self.data_notes,
+            "data_notes": self.data_notes, "frontier": self.frontier,
             "data": {"inputs": self.inputs, "target": self.target},
         })
 
     def rows(self) -> List[Dict[str, Any]]:
         """The fitted parameters (params.csv), as the fit task gives them."""
-        from .fit import parameter_rows
-
         return parameter_rows(self.name, self.fit)
 
-    def markdown(self, images=frozenset()) -> List[str]:
-        from ..report.analysis import allocate_markdown
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], registry=None) -> AllocateResult:
+        """Rebuild from results.json (for `scalinglaws report`), the fit as the fit task's; a
+        results.json without ``frontier`` (written before it was kept) gets no frontier plot."""
+        law, fit, inputs, target, _ = fit_from_json(data, registry)
+        frontier_ = data.get("frontier")
+        if frontier_ is not None:
+            frontier_ = {k: None if v is None else np.asarray(v, dtype=float)
+                         for k, v in frontier_.items()}
+        return cls(name=data["name"], dataset=data["dataset"], law=law, fit=fit,
+                   budgets=np.asarray(data["budgets"], dtype=float),
+                   allocations=data["allocations"], method=data.get("method"),
+                   slices=data.get("slices", []), notes=data.get("notes", []),
+                   data_notes=data.get("data_notes", []), inputs=inputs, target=target,
+                   level=data.get("level", 0.95), frontier=frontier_)
 
-        return allocate_markdown(self, images)
 
-    def figures(self) -> Dict[str, Any]:
-        from ..report.analysis import allocate_figures
+AllocateTask.result_type = AllocateResult  # what `scalinglaws report` rebuilds entries with
 
-        return allocate_figures(self)
+FRONTIER_DRAWS = 200  # draws behind the frontier's band (results.json keeps as many)
+
+
+def frontier(result: AllocateResult) -> Dict[str, Any]:
+    """Approach 3's N_opt along 40 budgets C spanning the data's compute (6 N D and the IsoFLOP
+    slices) and the requested budgets, from half the smallest to twice the largest: ``C``,
+    ``N_opt`` and the ``lower``/``upper`` band over the first 200 parameter draws (None where
+    approach 3 was not run, or without draws)."""
+    budgets = np.asarray(result.budgets, dtype=float)
+    data_c = []
+    if "N" in result.inputs and "D" in result.inputs and len(result.target):
+        data_c = list(6.0 * result.inputs["N"] * result.inputs["D"])
+    data_c += [s["C"] for s in result.slices]
+    lo = min(data_c + list(budgets)) / 2
+    hi = max(data_c + list(budgets)) * 2
+    grid = np.geomspace(lo, hi, 40)
+    out: Dict[str, Any] = {"C": grid, "N_opt": None, "lower": None, "upper": None}
+    fit = result.fit
+    if fit is None or result.method is None:
+        return out
+    params = {k: np.asarray([v]) for k, v in fit.params.items()}
+    out["N_opt"] = allocation(fit.law, params, grid, result.method)["N_opt"][0]
+    unc = fit.uncertainty
+    if unc is not None and unc.draws is not None:
+        draws = {k: np.asarray(v)[:FRONTIER_DRAWS] for k, v in unc.draws.items()}
+        n = allocation(fit.law, draws, grid, result.method)["N_opt"]
+        out["lower"], out["upper"] = np.nanpercentile(
+            n, [50 * (1 - unc.level), 50 * (1 + unc.level)], axis=0)
+    return out
