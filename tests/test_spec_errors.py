@@ -114,3 +114,15 @@ def test_dataset_with_problems_is_still_declared(write_spec):
     lines, _ = problems(write_spec, text)
     assert any("datasets.sim.lw: unknown key 'lw' (did you mean 'law'?)" in x for x in lines)
     assert not any("no dataset" in x for x in lines)
+
+
+def test_unknown_loss_and_loss_parameters(write_spec):
+    def with_estimator(est):
+        return GOOD.replace("tasks:\n  - kind: fit", f"tasks:\n  - kind: fit\n    estimator: {est}")
+
+    lines, _ = problems(write_spec, with_estimator("{loss: hubr}"))
+    assert any("tasks[0].estimator.loss: expected one of huber, squared" in x
+               and "got 'hubr' (did you mean 'huber'?)" in x for x in lines)
+    lines, _ = problems(write_spec, with_estimator("{loss: huber, loss_args: {k: 2}}"))
+    assert any("tasks[0].estimator.loss_args: loss 'huber' has no parameter 'k'; it takes none" in x
+               for x in lines)

@@ -12,9 +12,9 @@
   defined even when few points are in Huber's quadratic region) and the most correlated
   parameter pair of its inverse (the shape of the parameter covariance). alpha and beta of a
   Chinchilla fit with few model sizes, or A and alpha traded against each other, show up here;
-* ``residuals``: median and max |r|, and the share of points in Huber's linear region (|r| >
-  delta: those points only pull with constant force, and Hessian standard errors rest on the
-  others);
+* ``residuals``: median and max |r|, and the share of points outside the loss's quadratic region
+  (Huber: |r| > delta; those points only pull with constant force, and Hessian standard errors
+  rest on the others; 0 for losses without one);
 * ``warnings``: the human-readable lines a report shows.
 """
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from ._jit import jit
 from .model import Model, predict_and_jacobian
-from .objectives import Loss, curvature_weights
+from .objectives import Loss, curvature_weights, loss_kind
 
 # Heuristic thresholds. In the log-sum-exp parametrisation an intercept and its exponent (b and
 # beta: b - beta log D with log D ~ 25, far from 0) correlate at ~0.999 on any Chinchilla design
@@ -84,7 +84,8 @@ def local_curvature(model: Model, theta, x, target, weights, loss: Loss):
     c = weights * curvature_weights(loss, r, "irls")
     h = jac.T @ (c[:, None] * jac)
     n = jnp.maximum(jnp.sum(live), 1)
-    linear = jnp.sum(live & (jnp.abs(r) > loss.delta)) / n if loss.kind == "huber" else 0.0 * n
+    quadratic = loss_kind(loss.kind).quadratic_region(loss, r)
+    linear = 0.0 * n if quadratic is None else jnp.sum(live & ~quadratic) / n
     return h, r, linear
 
 
@@ -171,10 +172,10 @@ def summarise(*, model: Model, theta, x, target, weights, loss: Loss, param_name
                         f"Gauss-Newton Hessian{detail}. Fix a parameter, add runs that vary "
                         "the inputs more, or report bootstrap intervals.")
     share = float(linear)
-    if loss.kind == "huber" and share > LINEAR_SHARE_WARN:
-        warnings.append(f"{share:.0%} of points are in Huber's linear region (|r| > delta = "
-                        f"{loss.delta:g}): Hessian standard errors rest on the rest; prefer the "
-                        "bootstrap.")
+    if share > LINEAR_SHARE_WARN:
+        warnings.append(f"{share:.0%} of points are in the linear region of the loss, "
+                        f"{loss_kind(loss.kind).describe(loss)}: Hessian standard errors rest on "
+                        "the rest; prefer the bootstrap.")
     return {
         "converged": reason in (Reason.successful, Reason.gradient),
         "reason": reason.name,

@@ -11,13 +11,14 @@ weights (see ``objectives``):
   of the linearised residuals, so steps are safe from anywhere; but it gives Huber's linear-region
   points a curvature delta / |r| they do not have, and converges only linearly near the optimum
   (about 80 iterations to reach ftol = 1e-12 on the Chinchilla data).
-* ``hybrid``: the exact Gauss-Newton curvature c = rho''(r) (1 for |r| <= delta, else 0) whenever
-  at least P points (by weight) are in the quadratic region, IRLS otherwise. Near the optimum the
-  points in the linear region contribute only their constant slope, the problem is a weighted least
-  squares on the others, and the steps converge like Gauss-Newton (about 10 iterations from the
-  basin instead of 80). With fewer than P quadratic-region points the exact matrix is singular,
-  hence the IRLS fallback; the Marquardt scaling D always comes from the IRLS matrix, whose
-  diagonal is positive for every parameter the points see.
+* ``hybrid`` (losses that declare it, e.g. Huber; squared error has rho'' = psi/r, so IRLS is
+  already exact): the exact Gauss-Newton curvature c = rho''(r) (Huber: 1 for |r| <= delta, else
+  0) whenever at least P points (by weight) are in the quadratic region, IRLS otherwise. Near the
+  optimum the points in the linear region contribute only their constant slope, the problem is a
+  weighted least squares on the others, and the steps converge like Gauss-Newton (about 10
+  iterations from the basin instead of 80). With fewer than P quadratic-region points the exact
+  matrix is singular, hence the IRLS fallback; the Marquardt scaling D always comes from the IRLS
+  matrix, whose diagonal is positive for every parameter the points see.
 
 A step is kept only when the true robust objective decreases; lam shrinks (/3) after a kept step
 and grows (x4) after a rejected one.
@@ -51,7 +52,7 @@ import jax
 import jax.numpy as jnp
 
 from .model import Model, predict_and_jacobian
-from .objectives import Loss, curvature_weights, psi, rho
+from .objectives import Loss, curvature_weights, loss_kind, psi, rho
 
 CURVATURES = ("irls", "hybrid")
 _TINY = 1e-300
@@ -116,21 +117,25 @@ def evaluate(model: Model, theta, x, target, weights, loss: Loss, curvature: str
     p = theta.shape[0]
     live = weights > 0
     r = jnp.where(live, y - target, 0.0)
-    split = curvature == "hybrid" and loss.kind != "squared"  # squared: rho'' = psi/r = 1
+    kind = loss_kind(loss.kind)
+    split = curvature == "hybrid" and kind.hybrid  # otherwise IRLS throughout
     wpsi = weights * psi(loss, r)
     if split:
         w_quad = weights * curvature_weights(loss, r, "newton")
         w_lin = weights * curvature_weights(loss, r, "irls") - w_quad
         curv: tuple = (w_quad, w_lin)
+        # The weight of the quadratic-region points (not of their curvature, which may exceed 1).
+        w_count = weights * kind.quadratic_region(loss, r).astype(r.dtype)
     else:
         curv = (weights * curvature_weights(loss, r, "irls"),)
+        w_count = curv[0]
     if p > UNROLL_MAX_P:
         # Many parameters: the unrolled sums would grow as P^2 terms; matrix products instead.
         jac = jnp.where(live[:, None], jac, 0.0)
         value = jnp.sum(weights * rho(loss, r))
         grad = jac.T @ wpsi
         mats = [jac.T @ (c[:, None] * jac) for c in curv]
-        n_quadratic = jnp.sum(curv[0])
+        n_quadratic = jnp.sum(w_count)
     else:
         cols = [jax.lax.select(live, c, jnp.zeros_like(c)) for c in _columns(jac, p)]
         pairs = [(i, j) for i in range(p) for j in range(i, p)]
@@ -139,7 +144,7 @@ def evaluate(model: Model, theta, x, target, weights, loss: Loss, curvature: str
         for c in curv:
             wcols = [mul(c, col) for col in cols]
             terms += [mul(wcols[i], cols[j]) for i, j in pairs]
-        terms.append(curv[0])  # the weight of the quadratic region ("hybrid")
+        terms.append(w_count)  # the weight of the quadratic region ("hybrid")
         zeros = [jnp.zeros((), r.dtype)] * len(terms)
         sums = jax.lax.reduce(terms, zeros,
                               lambda a, b: [jax.lax.add(u, v) for u, v in zip(a, b)], (0,))

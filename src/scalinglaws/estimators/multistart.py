@@ -37,9 +37,9 @@ def core_model(family, space: str):
 
 def registered_loss(_inst, attribute, value) -> None:
     """Field validator: ``value`` names a loss registered in ``scalinglaws.core.objectives``."""
-    from ..core.objectives import loss_kind  # the registry imports JAX: only when validating
+    from ..core.objectives import LOSSES  # the registry imports JAX: only when validating
 
-    loss_kind(value)
+    one_of(*LOSSES)(_inst, attribute, value)
 
 
 def _loss_args(inst, attribute, value) -> None:

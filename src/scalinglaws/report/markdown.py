@@ -10,6 +10,8 @@ def _fmt(v) -> str:
 
 
 def fit_section(task, images=frozenset()) -> List[str]:
+    from ..core.objectives import describe_loss  # JAX only when a report is written
+
     fit = task.fit
     est = fit.estimator
     unc = getattr(fit, "uncertainty", None)
@@ -25,7 +27,7 @@ def fit_section(task, images=frozenset()) -> List[str]:
         if task.truth:
             cells += [_fmt(row.get("truth", "")), f"{row['rel_error']:.2%}" if "rel_error" in row else ""]
         lines.append("| " + " | ".join(cells) + " |")
-    loss = (f"Huber (delta = {est.get('delta')})" if est.get("loss") == "huber" else "squared error")
+    loss = describe_loss(est.get("loss", "squared"), est.get("delta", 1.0), est.get("loss_args"))
     space = "log residuals, log y - log f(x)" if est.get("space") == "log" else "residuals y - f(x)"
     starts = (f"{fit.n_starts} starts ({est.get('starts')}); {fit.n_polished} polished to "
               f"convergence ({est.get('schedule')} schedule); {fit.n_at_best} reached the best "
