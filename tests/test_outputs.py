@@ -49,3 +49,15 @@ def test_successful_run_replaces_previous_output(write_spec, tmp_path):
     sl.run(write_spec(SPEC), out=out)
     names = sorted(p.name for p in out.iterdir())
     assert names == ["fit_fit.png", "params.csv", "report.md", "results.json"]
+
+
+def test_reporters_never_import_tasks():
+    """Reporters read results through the TaskResult protocol and report/<kind> presenters only."""
+    import subprocess
+    import sys
+
+    code = ("import sys, scalinglaws.report.files, scalinglaws.report.replay, scalinglaws.builtin.reporters; "
+            "print(sorted(m for m in sys.modules if m.startswith('scalinglaws.tasks')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -190,6 +190,16 @@ def _each_hook_plugin():
             register(TOY)
 
         @hookimpl
+        def register_mixture_laws(self, register):
+            from scalinglaws.mixture.laws import FittedMixture, MixtureLaw
+
+            register(MixtureLaw(name="toy_mixture", formula="L_i = c_i", reference="(test)",
+                                predict=lambda params, r, context: params["c"],
+                                fit=lambda runs, options: FittedMixture(
+                                    law=None, params={"c": runs.losses.mean(axis=0)},
+                                    sources=runs.sources, domains=runs.domains)))
+
+        @hookimpl
         def register_data_sources(self, register):
             register("toy_source", Source)
 
@@ -210,6 +220,7 @@ def _each_hook_plugin():
 
 HOOK_CASES = [
     ("register_laws", "laws", "toy_exp"),
+    ("register_mixture_laws", "mixture_laws", "toy_mixture"),
     ("register_data_sources", "sources", "toy_source"),
     ("register_estimators", "estimators", "toy_estimator"),
     ("register_tasks", "tasks", "toy_task"),
@@ -237,3 +248,105 @@ def test_every_hookspec_has_a_test():
     specs = {n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("register_")}
     tested = {hook for hook, _, _ in HOOK_CASES}
     assert specs == tested, f"add a case to HOOK_CASES for {sorted(specs - tested)}"
+
+
+# A task plugin's result: the TaskResult protocol ----------------------------------------------
+def _count_plugin():
+    """A task plugin whose result implements the TaskResult protocol and presents itself."""
+    from typing import ClassVar
+
+    import attrs as _attrs
+
+    @_attrs.frozen(kw_only=True)
+    class CountResult:
+        name: str
+        dataset: str
+        n_runs: int
+        kind: ClassVar[str] = "count_runs"
+
+        def to_json(self):
+            return {"name": self.name, "kind": self.kind, "dataset": self.dataset,
+                    "n_runs": self.n_runs}
+
+        def rows(self):
+            return [{"task": self.name, "law": "-", "parameter": "n_runs",
+                     "estimate": float(self.n_runs)}]
+
+        @classmethod
+        def from_json(cls, data, registry=None):
+            return cls(name=data["name"], dataset=data["dataset"], n_runs=data["n_runs"])
+
+        def markdown(self, images=frozenset()):
+            image = f"runs_{self.name}.png"
+            return ([f"## Task `{self.name}`: {self.n_runs} runs in `{self.dataset}`", ""]
+                    + ([f"![runs]({image})", ""] if image in images else []))
+
+        def figures(self):
+            from scalinglaws.report.plots import _pyplot
+
+            fig, ax = _pyplot().subplots()
+            ax.bar([0], [self.n_runs])
+            return {f"runs_{self.name}.png": fig}
+
+    @_attrs.frozen(kw_only=True)
+    class CountTask:
+        dataset: str
+        result_type: ClassVar[type] = CountResult
+
+        def run(self, ctx, name):
+            return CountResult(name=name, dataset=self.dataset, n_runs=len(ctx.table(self.dataset)))
+
+    class CountPlugin:
+        @hookimpl
+        def register_tasks(self, register):
+            register("count_runs", CountTask)
+
+    return CountPlugin()
+
+
+def test_plugin_task_result_is_written_and_rerendered(write_spec, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from scalinglaws.cli import cli
+    from scalinglaws.results import TaskResult
+
+    registry = plugins.build_registry(((_count_plugin(), "count"),), entry_points=False)
+    path = write_spec("""
+        version: 1
+        datasets:
+          sim:
+            source: simulate
+            law: power_law
+            truth: {E: 1.5, A: 20.0, alpha: 0.3}
+            design: {x: [1.0e+6, 1.0e+7, 1.0e+8, 1.0e+9, 1.0e+10]}
+        tasks:
+          - {kind: count_runs, name: count, dataset: sim}
+    """)
+    out = tmp_path / "out"
+    result = sl.run(sl.load_spec(path, registry), out=out, registry=registry)
+    assert isinstance(result.tasks[0], TaskResult)
+    before = (out / "report.md").read_text()
+    assert "## Task `count`: 5 runs in `sim`" in before and "![runs](runs_count.png)" in before
+    assert "count,-,n_runs,5," in (out / "params.csv").read_text()
+    (out / "report.md").unlink()
+    (out / "runs_count.png").unlink()
+    monkeypatch.setattr(plugins, "_REGISTRY", registry)  # what `scalinglaws report` looks kinds up in
+    again = CliRunner().invoke(cli, ["report", str(out)])
+    assert again.exit_code == 0, again.output
+    assert (out / "runs_count.png").exists()
+
+    def strip(text):  # results.json keeps the run time to the millisecond
+        return [line for line in text.splitlines() if not line.startswith("- Run time")]
+
+    assert strip((out / "report.md").read_text()) == strip(before)
+
+
+def test_builtin_task_results_name_their_type():
+    """Every built-in analysis task names a result type implementing TaskResult, by its kind."""
+    from scalinglaws.report.replay import result_types
+
+    types = result_types(plugins.build_registry(entry_points=False))
+    assert {"fit", "predict", "allocate", "compare", "evaluate", "sensitivity"} <= set(types)
+    for kind, cls in types.items():
+        assert cls.kind == kind
+        assert all(callable(getattr(cls, m, None)) for m in ("to_json", "rows", "from_json"))

@@ -29,8 +29,10 @@ def register_estimators(register):
 @hookspec
 def register_tasks(register):
     """Add tasks: ``register(name, cls)``; ``cls`` is an attrs class whose fields are the task's
-    spec keys, with ``run(ctx, name) -> TaskResult`` and optionally ``check(spec, registry)`` yielding
-    ``(relative_path, message)`` for cross-reference problems."""
+    spec keys, with ``run(ctx, name) -> TaskResult`` (:class:`scalinglaws.results.TaskResult`)
+    and optionally ``check(spec, registry)`` yielding ``(relative_path, message)`` for
+    cross-reference problems. ``cls.result_type``, when set, is the TaskResult class its runs
+    return: ``scalinglaws report`` rebuilds results.json entries of that kind with it."""
 
 
 @hookspec

@@ -2,10 +2,63 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Sequence
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Protocol, Sequence, runtime_checkable
 
 import attrs
 import numpy as np
+
+
+@runtime_checkable
+class TaskResult(Protocol):
+    """What a task's ``run(ctx, name)`` returns: the contract between tasks and reporters.
+
+    - ``kind``: a class attribute naming the result type in results.json (``"fit"``,
+      ``"compare"``, ...); :mod:`scalinglaws.report.presenters` looks its markdown and figures
+      up by it, and ``scalinglaws report OUT`` finds the class again by it (through the
+      ``result_type`` attribute of the registered task class).
+    - ``name``: the task's name in the spec.
+    - ``to_json()``: the task's entry in results.json (plain JSON values, with ``name`` and
+      ``kind``).
+    - ``rows()``: its rows of params.csv (``task, law, parameter, estimate``, optionally ``se,
+      lower, upper, truth, rel_error``); ``[]`` when it fits no parameters.
+    - ``from_json(data, registry=None)``: a classmethod rebuilding the result from its
+      results.json entry, so that ``scalinglaws report OUT`` re-renders it without rerunning;
+      ``registry`` is the plugin registry, for results that rebuild a law by name.
+
+    A result of a kind without a built-in presenter renders itself: ``markdown(images)`` (its
+    lines of report.md; ``images`` are the figure files written) and ``figures()`` ({file name:
+    matplotlib Figure}), see :class:`Presentable`.
+    """
+
+    kind: ClassVar[str]
+    name: str
+
+    def to_json(self) -> Dict[str, Any]: ...
+
+    def rows(self) -> List[Dict[str, Any]]: ...
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], registry: Any = None) -> TaskResult: ...
+
+
+@runtime_checkable
+class Presentable(Protocol):
+    """A result that writes its own report section and figures (plugin tasks)."""
+
+    def markdown(self, images: Any = frozenset()) -> List[str]: ...
+
+    def figures(self) -> Dict[str, Any]: ...
+
+
+def fmt(v, digits: int = 4) -> str:
+    """A number for a table cell: ``digits`` significant digits, "inf"/"-inf", "-" for None/NaN."""
+    if v is None:
+        return "-"
+    if isinstance(v, (float, np.floating)):
+        if not np.isfinite(v):
+            return "inf" if v > 0 else ("-inf" if v < 0 else "-")
+        return f"{v:.{digits}g}"
+    return str(v)
 
 
 def _jsonable(value: Any) -> Any:
@@ -94,9 +147,45 @@ class FitResult:
             "diagnostics": self.diagnostics,
         })
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], law) -> FitResult:
+        """A fit rebuilt from :meth:`to_json` with its ``law`` (a LawFamily, or a
+        :class:`RecordedLaw` when the law cannot be rebuilt), without its uncertainty:
+        parameters in the law's order (results.json sorts keys) and the fitting-space vector."""
+        params = {k: float(v) for k, v in data["params"].items()}
+        if isinstance(law, RecordedLaw):
+            theta = np.array(list(params.values()))
+        else:
+            order = list(law.param_names) + list(law.aliases)
+            params = {k: params[k] for k in sorted(params, key=lambda k: (
+                order.index(k) if k in order else len(order), k))}
+            theta = law.to_fit(params)
+        return cls(law=law, params=params, theta=theta, objective=data["objective"],
+                   n_points=data["n_points"], n_starts=data["n_starts"],
+                   n_polished=data["n_polished"], n_at_best=data["n_at_best"],
+                   converged=data["converged"], iterations=data["iterations"],
+                   estimator=data.get("estimator", {}), diagnostics=data.get("diagnostics") or {})
+
     def __repr__(self) -> str:
         ps = ", ".join(f"{k}={v:.6g}" for k, v in self.params.items())
         return f"FitResult({self.law.name}: {ps}; objective={self.objective:.10g})"
+
+
+@attrs.frozen(kw_only=True)
+class RecordedLaw:
+    """A law known only from its record in results.json (a grouped or expression law, or a family
+    no plugin registers any more): enough for a report's text, not for predictions or plots."""
+
+    name: str
+    formula: str = ""
+    reference: str = ""
+    param_names: tuple = ()
+    inputs: tuple = ()
+
+    @classmethod
+    def from_json(cls, fit_json: Mapping[str, Any]) -> RecordedLaw:
+        return cls(name=fit_json["law"], formula=fit_json.get("formula", ""),
+                   reference=fit_json.get("reference", ""), param_names=tuple(fit_json["params"]))
 
 
 def missing_inputs_message(law, missing: Sequence[str]) -> str:
@@ -141,4 +230,4 @@ def run_codes(values: Any, labels: Optional[Sequence[str]]) -> np.ndarray:
 
 jsonable = _jsonable
 
-__all__ = ["FitResult", "jsonable", "Optional"]
+__all__ = ["FitResult", "Presentable", "RecordedLaw", "TaskResult", "fmt", "jsonable", "Optional"]

@@ -211,8 +211,11 @@ _TASK = '''\
 """$name: a scalinglaws plugin adding the task `$short`.
 
 The example counts a dataset's runs and gives each numeric column's range. Replace `run` with
-your analysis; its result needs `kind` and `to_json()` (its entry in results.json).
+your analysis; its result implements `scalinglaws.results.TaskResult` (`kind`, `name`,
+`to_json()`, `rows()`, `from_json()`) and presents itself (`markdown(images)`, `figures()`).
 """
+
+from typing import ClassVar
 
 import attrs
 from scalinglaws.hookspecs import hookimpl
@@ -245,15 +248,33 @@ class Result:
     dataset: str
     n_runs: int
     ranges: dict
-    kind: str = "$short"
+    kind: ClassVar[str] = "$short"
 
     def to_json(self):
+        """This task's entry in results.json."""
         return {"name": self.name, "kind": self.kind, "dataset": self.dataset,
                 "n_runs": self.n_runs, "ranges": self.ranges}
 
-    def markdown(self):
-        """This task's section of report.md."""
+    def rows(self):
+        """Rows of params.csv: none, nothing is fitted."""
+        return []
+
+    @classmethod
+    def from_json(cls, data, registry=None):
+        """The result again from its entry in results.json (`scalinglaws report OUT`)."""
+        return cls(name=data["name"], dataset=data["dataset"], n_runs=data["n_runs"],
+                   ranges=data["ranges"])
+
+    def markdown(self, images=frozenset()):
+        """This task's section of report.md (``images``: the figures written)."""
         return [f"## Task `{self.name}`: {self.n_runs} runs in `{self.dataset}`", ""]
+
+    def figures(self):
+        """{file name: matplotlib Figure}: none."""
+        return {}
+
+
+Task.result_type = Result  # what `scalinglaws report` rebuilds this task's results with
 
 
 @hookimpl

@@ -12,6 +12,7 @@ from scalinglaws.laws.lr_annealing import (
     lr_annealing,
     lr_annealing_family,
 )
+from scalinglaws.report import presenters
 
 
 def paper_areas(lr, decay):
@@ -186,7 +187,7 @@ def test_the_spec_simulates_schedules_and_plots_loss_against_step(tmp_path):
     assert predict.fit.labels == {"run": ("constant", "cosine", "wsd")}
     by_name = predict.fit.predict({"run": ["wsd"], "step": [T], "lr": [ETA]})
     assert by_name == predict.fit.predict({"run": [2.0], "step": [T], "lr": [ETA]})
-    assert "| constant | 4e+04 | 0.0002 |" in "\n".join(predict.markdown())
+    assert "| constant | 4e+04 | 0.0002 |" in "\n".join(presenters.markdown(predict))
 
 
 # Predicting by run name ---------------------------------------------------------------------

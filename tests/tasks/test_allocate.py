@@ -9,6 +9,7 @@ from matplotlib.collections import PolyCollection
 import scalinglaws as sl
 from scalinglaws.laws.chinchilla import chinchilla
 from scalinglaws.plugins import get_registry
+from scalinglaws.report import presenters
 from scalinglaws.report.replay import rerender
 from scalinglaws.runner import write_outputs
 from scalinglaws.tasks.allocate import allocation, approach_from_minima, isoflop_slices, training_envelope
@@ -108,13 +109,13 @@ def test_approach_2_runs_on_isoflop_slices_and_warns(result):
         assert row["N_opt_lower"] < row["N_opt"] < row["N_opt_upper"]
     assert any("Czech et al. 2026" in n for n in task.notes)
     assert any(n.startswith("approach 1 not run") for n in task.notes)
-    md = "\n".join(task.markdown())
+    md = "\n".join(presenters.markdown(task))
     assert "Warning: Approach 2" in md and "2: IsoFLOP parabolas" in md
     assert "3: fitted law (closed form)" in md
 
 
 def test_figures_show_frontier_band_and_isoflop_minima(result):
-    figs = result.tasks[0].figures()
+    figs = presenters.figures(result.tasks[0])
     assert set(figs) == {"frontier_closed.png", "isoflop_closed.png", "fit_closed.png"}
     ax = figs["frontier_closed.png"].axes[0]
     assert any(isinstance(c, PolyCollection) for c in ax.collections)  # the band
@@ -185,6 +186,6 @@ def test_approach_1_runs_when_the_data_has_training_curves(write_spec):
     (row,) = task.allocations
     assert row["approach"] == 1 and row["method"] == "envelope" and row["n_minima"] >= 5
     assert task.fit is None
-    md = "\n".join(task.markdown())
+    md = "\n".join(presenters.markdown(task))
     assert "1: training-curve envelope" in md
-    assert "frontier_env.png" in task.figures()
+    assert "frontier_env.png" in presenters.figures(task)

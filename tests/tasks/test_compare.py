@@ -9,6 +9,7 @@ from matplotlib.collections import PathCollection, PolyCollection
 
 from scalinglaws.errors import SpecError
 from scalinglaws.plugins import get_registry
+from scalinglaws.report import presenters
 from scalinglaws.runner import execute
 from scalinglaws.spec.model import LawSpec
 from scalinglaws.spec.structure import load_spec
@@ -118,7 +119,7 @@ def test_compare_result(result):
     assert mult["better"] == "fam_b" and mult["exceeds_uncertainty"]
     text = json.dumps(result.to_json(), allow_nan=False)
     assert '"kind": "compare"' in text
-    md = "\n".join(result.markdown({"compare_cmp.png"}))
+    md = "\n".join(presenters.markdown(result, {"compare_cmp.png"}))
     assert "Verdict" in md and "![compare](compare_cmp.png)" in md
 
 
@@ -130,8 +131,8 @@ def test_compare_figure(result, rebuilt):
 
     if rebuilt:  # `scalinglaws report` redraws it from results.json alone
         result = CompareResult.from_json(json.loads(json.dumps(result.to_json(), allow_nan=False)))
-        assert "\n".join(result.markdown()).count("| fam_") >= 2
-    figs = result.figures()
+        assert "\n".join(presenters.markdown(result)).count("| fam_") >= 2
+    figs = presenters.figures(result)
     fig = figs["compare_cmp.png"]
     ax, ax_err = fig.axes[:2]
     points = [c for c in ax.collections if isinstance(c, PathCollection)]

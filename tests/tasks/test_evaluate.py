@@ -9,6 +9,7 @@ from matplotlib.collections import PathCollection
 from scalinglaws.data.table import Table
 from scalinglaws.errors import SpecError
 from scalinglaws.plugins import get_registry
+from scalinglaws.report import presenters
 from scalinglaws.runner import RunContext, execute
 from scalinglaws.spec.model import LawSpec, Spec
 from scalinglaws.spec.structure import load_spec
@@ -80,7 +81,7 @@ def test_broken_power_law_needs_bnsl(results):
     assert by["bnsl"]["are_mean"] < 0.01  # follows the break
     text = json.dumps(results[1].to_json(), allow_nan=False)
     assert '"kind": "evaluate"' in text
-    md = "\n".join(results[1].markdown({"evaluate_broken.png"}))
+    md = "\n".join(presenters.markdown(results[1], {"evaluate_broken.png"}))
     assert "| power_law | power_law |" in md and "![evaluate](evaluate_broken.png)" in md
 
 
@@ -93,8 +94,8 @@ def test_evaluate_figure(results, rebuilt):
     if rebuilt:  # `scalinglaws report` redraws it from results.json alone
         results = [EvaluateResult.from_json(json.loads(json.dumps(r.to_json(), allow_nan=False)))
                    for r in results]
-        assert "| chinchilla | chinchilla |" in "\n".join(results[0].markdown())
-    fig = results[0].figures()["evaluate_truth.png"]
+        assert "| chinchilla | chinchilla |" in "\n".join(presenters.markdown(results[0]))
+    fig = presenters.figures(results[0])["evaluate_truth.png"]
     ax, ax_curve = fig.axes[:2]
     points = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(points) == 2  # fitted runs and held-out runs
@@ -103,7 +104,7 @@ def test_evaluate_figure(results, rebuilt):
     assert any(len(line.get_xdata()) == 9 for line in ax.get_lines())  # predictions above the cut
     assert any(line.get_marker() == "o" for line in ax_curve.get_lines())  # learning curve
     plt.close(fig)
-    fig = results[1].figures()["evaluate_broken.png"]
+    fig = presenters.figures(results[1])["evaluate_broken.png"]
     assert len(fig.axes) == 1  # no learning curve asked for
     plt.close(fig)
 

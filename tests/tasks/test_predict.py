@@ -4,6 +4,7 @@ import pytest
 from matplotlib.collections import LineCollection
 
 import scalinglaws as sl
+from scalinglaws.report import presenters
 
 SPEC = """
 version: 1
@@ -65,15 +66,15 @@ def test_delta_method_without_noise_model(result):
         assert "pi_lower" not in s and "noise_scale" not in s
         assert s["ci_lower"] < s["prediction"] < s["ci_upper"]
         assert 0.3 < s["se"] / b["se"] < 3.0
-    assert "No noise model" in "\n".join(sand.markdown())
+    assert "No noise model" in "\n".join(presenters.markdown(sand))
 
 
 def test_report_and_plot(result):
     task = result.tasks[0]
-    md = "\n".join(task.markdown({"predict_boot.png"}))
+    md = "\n".join(presenters.markdown(task, {"predict_boot.png"}))
     assert "95% prediction interval" in md and "Noise model for prediction intervals" in md
     assert "![predict](predict_boot.png)" in md
-    fig = task.figures()["predict_boot.png"]
+    fig = presenters.figures(task)["predict_boot.png"]
     ax = fig.axes[0]
     assert "predicted" in [line.get_label() for line in ax.lines]
     assert sum(isinstance(c, LineCollection) for c in ax.collections) >= 2  # error bars, PI

@@ -7,6 +7,7 @@ from matplotlib.collections import PathCollection
 
 from scalinglaws.errors import SpecError
 from scalinglaws.plugins import get_registry
+from scalinglaws.report import presenters
 from scalinglaws.runner import execute
 from scalinglaws.spec.structure import load_spec
 from scalinglaws.tasks.sensitivity import derived_quantities
@@ -71,7 +72,7 @@ def test_variants_and_spread(result):
     assert abs(result.spread["a"]["baseline"] - result.truth["a"]) < 0.03
     text = json.dumps(result.to_json(), allow_nan=False)
     assert '"kind": "sensitivity"' in text
-    md = "\n".join(result.markdown({"sensitivity_choices.png"}))
+    md = "\n".join(presenters.markdown(result, {"sensitivity_choices.png"}))
     assert "| truth |" in md and "relative spread" in md
 
 
@@ -83,8 +84,8 @@ def test_sensitivity_figure(result, rebuilt):
 
     if rebuilt:  # `scalinglaws report` redraws it from results.json alone
         result = SensitivityResult.from_json(json.loads(json.dumps(result.to_json(), allow_nan=False)))
-        assert "| truth |" in "\n".join(result.markdown())
-    fig = result.figures()["sensitivity_choices.png"]
+        assert "| truth |" in "\n".join(presenters.markdown(result))
+    fig = presenters.figures(result)["sensitivity_choices.png"]
     panels = [ax for ax in fig.axes if ax.axison]
     assert len(panels) == 7  # one per quantity
     for ax in panels:

@@ -10,7 +10,7 @@ See :mod:`scalinglaws.mixture.pipeline` for the formulas and the choice for two 
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
 import attrs
 import numpy as np
@@ -97,11 +97,6 @@ class MixturePipelineTask:
                               fit_steps_min=float(self.fit_steps_min),
                               fit_sizes_max=self.fit_sizes_max, step_shared=tuple(self.step_shared),
                               size_shared=tuple(self.size_shared), size_fixed=dict(self.size_fixed))
-
-    @staticmethod
-    def result_from_json(data, registry) -> MixturePipelineResult:
-        """For `scalinglaws report OUT`: the result rebuilt from its results.json entry."""
-        return MixturePipelineResult.from_json(data)
 
     def run(self, ctx, name: str) -> MixturePipelineResult:
         from .pipeline import run_pipeline
@@ -211,7 +206,7 @@ class MixturePipelineResult:
     main: Any  # Fold
     loo: List[Any] = attrs.field(factory=list)
     notes: List[str] = attrs.field(factory=list)
-    kind: str = "mixture_pipeline"
+    kind: ClassVar[str] = "mixture_pipeline"
 
     # --- numbers ------------------------------------------------------------------------------
     def summary(self) -> Dict[str, Dict[str, Dict[str, float]]]:
@@ -271,7 +266,7 @@ class MixturePipelineResult:
         })
 
     @classmethod
-    def from_json(cls, data: Dict[str, Any]) -> MixturePipelineResult:
+    def from_json(cls, data: Dict[str, Any], registry=None) -> MixturePipelineResult:
         """The inverse of :meth:`to_json`, for re-rendering the report and the figure."""
         from .pipeline import Curves
 
@@ -451,3 +446,6 @@ def _fold_from_state(d: Dict[str, Any]):
                 mixing=_StoredMixing(d["mixing"]["params"], d["mixing"]["diagnostics"]),
                 predicted=_floats(d["predicted"]), actual=_floats(d["actual"]),
                 mixing_only=None if d["mixing_only"] is None else _floats(d["mixing_only"]))
+
+
+MixturePipelineTask.result_type = MixturePipelineResult  # rebuilt by `scalinglaws report`

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
 import attrs
 import numpy as np
@@ -199,11 +199,6 @@ class SelectSourcesTask:
             out.append((("pilot_sizes",), f"expected two different sizes > 0, got "
                         f"{list(self.pilot_sizes)}"))
         return out
-
-    @staticmethod
-    def result_from_json(data, registry) -> SelectSourcesResult:
-        """For `scalinglaws report OUT`: the result rebuilt from its results.json entry."""
-        return SelectSourcesResult.from_json(data)
 
     def _sizes(self, pilots: Pilots, source: str) -> Tuple[float, float]:
         present = sorted(set(float(v) for v in pilots.size))
@@ -433,7 +428,7 @@ class SelectSourcesResult:
     # With `sources_by_size`: {N_k: {"ot": W_k, "ot_gradient": {source: G_k}}} at the choice; `ot`
     # and `ot_gradient` then hold their log-N mapping to the target size.
     ot_by_size: Optional[Dict[float, Dict[str, Any]]] = None
-    kind: str = KIND
+    kind: ClassVar[str] = KIND
 
     def rows(self) -> List[Dict[str, Any]]:
         out = []
@@ -476,7 +471,7 @@ class SelectSourcesResult:
         })
 
     @classmethod
-    def from_json(cls, data: Dict[str, Any]) -> SelectSourcesResult:
+    def from_json(cls, data: Dict[str, Any], registry=None) -> SelectSourcesResult:
         """The inverse of :meth:`to_json` (what the report and the figure need)."""
         names = tuple(data["sources"])
         sel = data["selection"]
@@ -579,3 +574,6 @@ class SelectSourcesResult:
         ax2.set_title(f"N = {self.target_size:g}: predicted {self.predicted:.4g}", fontsize=10)
         fig.tight_layout()
         return {f"projektor_{self.name}.png": fig}
+
+
+SelectSourcesTask.result_type = SelectSourcesResult  # rebuilt by `scalinglaws report`

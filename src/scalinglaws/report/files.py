@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 from typing import List
 
+from . import presenters
+from .plots import save
+
 
 def results_json(result, out: Path) -> List[str]:
     """results.json: the stable, versioned record of the run (``schema_version``)."""
@@ -24,7 +27,7 @@ def params_csv(result, out: Path) -> List[str]:
         writer = csv.DictWriter(handle, fieldnames=PARAMS_COLUMNS)
         writer.writeheader()
         for task in result.tasks:
-            for row in getattr(task, "rows", lambda: [])():
+            for row in task.rows():  # scalinglaws.results.TaskResult
                 writer.writerow({k: (f"{v:.10g}" if isinstance(v, float) else v)
                                  for k, v in row.items()})
     return ["params.csv"]
@@ -32,28 +35,38 @@ def params_csv(result, out: Path) -> List[str]:
 
 def report_md(result, out: Path) -> List[str]:
     """report.md: a readable summary with the fitting checklist of every task."""
-    from .markdown import render
-
     images = {p.name for p in out.glob("*.png")}
     (out / "report.md").write_text(render(result, images), encoding="utf-8")
     return ["report.md"]
 
 
 def plots(result, out: Path) -> List[str]:
-    """Every task's figures: ``task.figures()`` returns {file name: matplotlib Figure}; a fit task
-    without it gets fit_<task>.png."""
-    from .plots import fit_figure, save
-
+    """Every task's figures (:func:`scalinglaws.report.presenters.figures`), as PNG files."""
     written = []
     for task in result.tasks:
-        figures = getattr(task, "figures", None)
-        if figures is not None:
-            named = figures()
-        elif getattr(task, "kind", None) == "fit":
-            named = {f"fit_{task.name}.png": fit_figure(task)}
-        else:
-            named = {}
-        for name, fig in named.items():
+        for name, fig in presenters.figures(task).items():
             save(fig, out / name)
             written.append(name)
     return written
+
+
+def render(result, images=frozenset()) -> str:
+    """report.md's text: the spec's name and description, every task's section
+    (:func:`scalinglaws.report.presenters.markdown`) and what reproduces the run."""
+    spec = result.spec
+    lines = [f"# {spec.name or 'scalinglaws report'}", ""]
+    if spec.description:
+        lines += [spec.description.strip(), ""]
+    for task in result.tasks:
+        lines += presenters.markdown(task, images)
+    v = result.versions
+    lines += [
+        "## Reproducibility",
+        "",
+        f"- Spec: `{spec.file}` (sha256 `{spec.digest}`)",
+        f"- Seed: {spec.seed}",
+        "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
+        f"- Run time: {result.elapsed_s:.2f} s",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,20 +1,26 @@
-"""report.md: what was fitted, how, and everything needed to reproduce it."""
+"""The fitting checklist of report.md: what was fitted, how, and everything needed to reproduce
+it (the section of a fit, and of the fit behind a prediction or an allocation)."""
 
 from __future__ import annotations
 
-from typing import List
+from typing import Any, Dict, List
+
+import numpy as np
 
 
 def _fmt(v) -> str:
     return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
-def fit_section(task, images=frozenset()) -> List[str]:
+def fit_section(task, images=frozenset(), *, notes=None, labels=None) -> List[str]:
+    """The parameter table and fitting checklist of ``task.fit``. ``notes`` (how the data were
+    derived) and ``labels`` (names of text run ids) default to the task's own (a fit task's)."""
     from ..core.objectives import describe_loss  # JAX only when a report is written
 
     fit = task.fit
     est = fit.estimator
-    unc = getattr(fit, "uncertainty", None)
+    unc = fit.uncertainty
+    notes = task.notes if notes is None else notes
     lines = [f"## Task `{task.name}`: fit `{fit.law.name}` to `{task.dataset}`", ""]
     ci = f" SE | {unc.level:.0%} interval |" if unc is not None else ""
     header = "| parameter | estimate |" + ci + (" truth | relative error |" if task.truth else "")
@@ -39,14 +45,14 @@ def fit_section(task, images=frozenset()) -> List[str]:
         "",
         f"- Law form: `{fit.law.formula}` ({fit.law.reference})",
         f"- Points used: {fit.n_points} from dataset `{task.dataset}`"
-        + (f" (derived: {'; '.join(task.notes)})" if task.notes else ""),
-        *_id_lines(task),
+        + (f" (derived: {'; '.join(notes)})" if notes else ""),
+        *_id_lines(task.labels if labels is None else labels),
         f"- Loss: {loss} on {space}, summed over points; objective {fit.objective:.10g}",
         _optimiser(est, fit),
         f"- Initialisation: {starts}",
         "- Uncertainty: " + (unc.describe() if unc is not None else "none (point estimate)"),
     ]
-    warnings = (getattr(fit, "diagnostics", None) or {}).get("warnings")
+    warnings = fit.diagnostics.get("warnings")
     if warnings:  # scalinglaws.core.diagnostics (includes the few-starts-at-best warning)
         lines += [f"- Warning: {w}" for w in warnings]
     elif fit.n_at_best < 2:
@@ -79,31 +85,35 @@ def _optimiser(est, fit) -> str:
             f"{fit.iterations} iterations")
 
 
-def render(result, images=frozenset()) -> str:
-    spec = result.spec
-    lines = [f"# {spec.name or 'scalinglaws report'}", ""]
-    if spec.description:
-        lines += [spec.description.strip(), ""]
-    for task in result.tasks:
-        section = getattr(task, "markdown", None)  # task.markdown(images) -> list of lines
-        if section is not None:
-            lines += section(images)
-        elif getattr(task, "kind", None) == "fit":
-            lines += fit_section(task, images)
-    v = result.versions
-    lines += [
-        "## Reproducibility",
-        "",
-        f"- Spec: `{spec.file}` (sha256 `{spec.digest}`)",
-        f"- Seed: {spec.seed}",
-        "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
-        f"- Run time: {result.elapsed_s:.2f} s",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _id_lines(task) -> list:
+def _id_lines(labels) -> list:
     """How text run ids were coded (the fit and results.json's data hold the codes)."""
     return [f"- Run ids ({name}): " + ", ".join(f"{i} = `{v}`" for i, v in enumerate(values))
-            for name, values in getattr(task, "labels", {}).items()]
+            for name, values in labels.items()]
+
+
+def cell(v) -> str:
+    """A number in a table cell (4 significant digits), empty for None and NaN."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return ""
+    return f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
+
+
+def interval_cell(row: Dict[str, Any], q: str) -> str:
+    """``row``'s interval of ``q`` (``q_lower``, ``q_upper``) as "lo - hi", empty without one."""
+    lo, hi = row.get(f"{q}_lower"), row.get(f"{q}_upper")
+    return f"{cell(lo)} - {cell(hi)}" if lo is not None and hi is not None else ""
+
+
+def percent(v) -> str:
+    """A fraction as a percentage with 3 decimals, "-" for None and NaN."""
+    return "-" if v is None or not np.isfinite(v) else f"{v:.3%}"
+
+
+def fit_behind(result, images, notes) -> List[str]:
+    """The fit behind an analysis, as a sub-section with its checklist (data ``notes``; run ids
+    are listed with the fit task only)."""
+    if result.fit is None:
+        return []
+    lines = fit_section(result, images, notes=notes, labels={})
+    lines[0] = f"### Fit behind `{result.name}`: `{result.fit.law.name}` on `{result.dataset}`"
+    return lines

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..draws import predict_draws
+
 MAX_CURVES = 10
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 _STYLES = ("-", "--", ":", "-.")
@@ -32,32 +34,14 @@ def _groups(values: np.ndarray):
             for k in range(len(edges) - 1) if np.any(idx == k)]
 
 
-def draw_predictions(fit, inputs) -> np.ndarray | None:
-    """(B, n) predictions of the law at ``inputs`` for every bootstrap draw kept in
-    ``fit.uncertainty.draws``; None without draws."""
-    unc = getattr(fit, "uncertainty", None)
+def confidence_band(fit, inputs):
+    """Pointwise percentile band of the law's predictions at ``inputs`` over the fit's parameter
+    draws (:func:`scalinglaws.draws.predict_draws`), or None without draws."""
+    unc = fit.uncertainty
     if unc is None or not unc.draws:
         return None
-    import jax
-    import jax.numpy as jnp
-
-    family = fit.law
-    x = np.column_stack([np.asarray(inputs[name], dtype=np.float64) for name in family.inputs])
-    z = jnp.asarray(family.prepare(x))
-    names = family.param_names
-    count = len(next(iter(unc.draws.values())))
-    thetas = np.array([family.to_fit({k: float(unc.draws[k][b]) for k in names})
-                       for b in range(count)])
-    preds = jax.vmap(lambda th: family.predict_fn("linear")(th, z))(jnp.asarray(thetas))
-    return np.asarray(preds)
-
-
-def confidence_band(fit, inputs):
-    """Pointwise percentile band of the predictions over the bootstrap draws, or None."""
-    preds = draw_predictions(fit, inputs)
-    if preds is None:
-        return None
-    level = fit.uncertainty.level
+    preds = predict_draws(fit.law, unc.draw_thetas(fit.law), inputs)
+    level = unc.level
     lo, hi = np.nanpercentile(preds, [50 * (1 - level), 50 * (1 + level)], axis=0)
     return lo, hi
 
@@ -67,12 +51,12 @@ def fit_figure(task, ax=None):
     input, one colour and one fitted curve per value (or bin) of it. A law fitted to groups of rows
     (``groups:``) gets one marker and line style per group. A residual panel below. Laws with a
     run-id input (``id_inputs``) get :func:`curves_figure` instead."""
-    ids = [n for n in getattr(task.fit.law, "id_inputs", ()) if n in task.inputs]
+    ids = [n for n in task.fit.law.id_inputs if n in task.inputs]
     if ids:
         return curves_figure(task, ids[0])
     plt = _pyplot()
     fit = task.fit
-    grouping = getattr(fit.law, "grouping", None)
+    grouping = fit.law.grouping
     names = [n for n in task.inputs if grouping is None or n != grouping.input]
     x = task.inputs[names[0]]
     fig, (ax, ax_res) = plt.subplots(2, 1, figsize=(7, 6.5), sharex=True,
@@ -137,7 +121,7 @@ def fit_figure(task, ax=None):
 def _curve_keys(task, run_input: str) -> np.ndarray:
     """One key per row naming its curve: the run id, and the group too for a grouped law (run
     ids may repeat across groups)."""
-    grouping = getattr(task.fit.law, "grouping", None)
+    grouping = task.fit.law.grouping
     keys = [task.inputs[run_input]]
     if grouping is not None:
         keys.append(task.inputs[grouping.input])
@@ -146,10 +130,10 @@ def _curve_keys(task, run_input: str) -> np.ndarray:
 
 def _curve_label(task, run_input: str, key: np.ndarray) -> str:
     """The run's name (text ids keep theirs through ``task.labels``), with its group if any."""
-    names = getattr(task, "labels", {}).get(run_input)
+    names = task.labels.get(run_input)
     code = float(key[0])
     label = str(names[int(code)]) if names is not None else f"{run_input} {code:g}"
-    grouping = getattr(task.fit.law, "grouping", None)
+    grouping = task.fit.law.grouping
     if grouping is not None:
         label = f"{grouping.labels[int(key[1])]}: {label}"
     return label
@@ -164,7 +148,7 @@ def curves_figure(task, run_input: str):
     plt = _pyplot()
     fit = task.fit
     others = [n for n in task.inputs if n not in fit.law.id_inputs
-              and n != getattr(getattr(fit.law, "grouping", None), "input", None)]
+              and n != getattr(fit.law.grouping, "input", None)]
     x_name = fit.law.plot_x if fit.law.plot_x in task.inputs else others[0]
     x = task.inputs[x_name]
     predicted = np.asarray(fit.predict(task.inputs), dtype=np.float64)

@@ -35,7 +35,7 @@ s_hat = 2 H / n. Criteria compare candidates on the same dataset and target only
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import attrs
 import numpy as np
@@ -43,7 +43,7 @@ import numpy as np
 from ..draws import predict_draws, predict_theta
 from ..errors import FitError, ScalingLawsError, closest
 from ..observations import Observations, resolve_law
-from ..results import FitResult, jsonable
+from ..results import FitResult, fmt, jsonable
 from ..fields import at_least, field, positive
 from ..spec.model import EstimatorSpec, LawSpec
 from .fit import FitTask, fit_problem
@@ -201,20 +201,6 @@ def interval(samples: np.ndarray, level: float = 0.95) -> Tuple[float, float]:
     return float(np.percentile(s, q)), float(np.percentile(s, 100 - q))
 
 
-def fmt(v, digits: int = 4) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, (float, np.floating)):
-        if not np.isfinite(v):
-            return "inf" if v > 0 else ("-inf" if v < 0 else "-")
-        return f"{v:.{digits}g}"
-    return str(v)
-
-
-def _pct(v) -> str:
-    return "-" if v is None or not np.isfinite(v) else f"{v:.3%}"
-
-
 def progress(message: str):
     """A spinner with the elapsed time on a terminal, silent otherwise (the shared helper of
     :mod:`scalinglaws.uncertainty`)."""
@@ -225,12 +211,6 @@ def progress(message: str):
     except ImportError:  # pragma: no cover - the helper is optional
         return contextlib.nullcontext()
     return spinner(message)
-
-
-def pyplot():
-    from ..report.plots import _pyplot
-
-    return _pyplot()
 
 
 # --- loss along a compute allocation ------------------------------------------------------------
@@ -379,11 +359,6 @@ class CompareTask:
             out.append((("level",), f"expected a coverage in (0, 1), got {self.level}"))
         return out
 
-    @staticmethod
-    def result_from_json(data, registry) -> CompareResult:
-        """For `scalinglaws report OUT`: the result rebuilt from its results.json entry."""
-        return CompareResult.from_json(data)
-
     def run(self, ctx, name: str) -> CompareResult:
         seed = ctx.seed
         prepared = [prepare(ctx, c.name, c.dataset, c.law, c.estimator, self.scale)
@@ -517,7 +492,11 @@ class CompareResult:
     boots: Dict[str, np.ndarray] = attrs.field(factory=dict)
     tokens_per_parameter: Optional[float] = None
     budgets: tuple = ()
-    kind: str = "compare"
+    kind: ClassVar[str] = "compare"
+
+    def rows(self) -> List[Dict[str, Any]]:
+        """No rows in params.csv: each candidate's parameters are in results.json."""
+        return []
 
     def to_json(self) -> Dict[str, Any]:
         return jsonable({"name": self.name, "kind": self.kind, "level": self.level,
@@ -529,7 +508,7 @@ class CompareResult:
                                   for k, f in self.fits.items()}})
 
     @classmethod
-    def from_json(cls, data: Dict[str, Any]) -> CompareResult:
+    def from_json(cls, data: Mapping[str, Any], registry=None) -> CompareResult:
         """Rebuild from results.json (for `scalinglaws report`): tables, verdict and plot."""
         arrays = ("scale", "observed", "x", "fitted", "lower", "upper")
         curves_ = [{k: (np.asarray(v, dtype=float) if k in arrays and v is not None else v)
@@ -540,47 +519,6 @@ class CompareResult:
                    n_bootstrap=data.get("n_bootstrap", 0), fits=data.get("fits", {}),
                    tokens_per_parameter=data.get("tokens_per_parameter"),
                    budgets=tuple(data.get("budgets", ())))
-
-    def markdown(self, images=frozenset()) -> List[str]:
-        pct = f"{self.level:.0%}"
-        lines = [f"## Task `{self.name}`: compare {', '.join(c['name'] for c in self.candidates)}", "",
-                 "| candidate | dataset | law | points | params | NLL | AIC | BIC | held-out runs "
-                 f"| held-out ARE (mean) | {pct} interval | max ARE |",
-                 "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for c in self.candidates:
-            lo, hi = c["heldout_are_interval"]
-            lines.append(f"| {c['name']} | {c['dataset']} | {c['law']} | {c['n_points']} | "
-                         f"{c['n_params']} | {fmt(c['nll'], 5)} | {fmt(c['aic'], 5)} | "
-                         f"{fmt(c['bic'], 5)} | {c['n_test']} ({c['scale_column']} > "
-                         f"{fmt(c['cut'], 3)}) | {_pct(c['heldout_are_mean'])} | "
-                         f"[{_pct(lo)}, {_pct(hi)}] | {_pct(c['heldout_are_max'])} |")
-        lines.append("")
-        if self.multiplier is not None:
-            m = self.multiplier
-            lines += [f"Effective compute multiplier of `{m['other']}` over `{m['baseline']}` "
-                      f"({m['allocation']} allocation): m with L_{m['baseline']}(m C) = "
-                      f"L_{m['other']}(C).", "",
-                      f"| budget C | multiplier m | {pct} interval |", "|---|---|---|"]
-            for row in m["budgets"]:
-                lo, hi = row["interval"]
-                lines.append(f"| {row['budget']:.3g} | {fmt(row['multiplier'])} | "
-                             f"[{fmt(lo)}, {fmt(hi)}] |")
-            lines.append("")
-        lines += ["Verdict:", "", "| criterion | better | than | difference | exceeds uncertainty |",
-                  "|---|---|---|---|---|"]
-        for v in self.verdict:
-            lines.append(f"| {v['criterion']} | {v['better']} | {v['than']} | {v['difference']} | "
-                         f"{'yes' if v['exceeds_uncertainty'] else 'no'} |")
-        image = f"compare_{self.name}.png"
-        if image in images:
-            lines += ["", f"![compare]({image})"]
-        lines += ["", "AIC/BIC use the Huber likelihood p(r) = exp(-rho(r)/s)/Z(s) with s fitted "
-                  "(scalinglaws.tasks.compare); they compare candidates on the same dataset only. "
-                  f"Intervals: percentile bootstrap, {self.n_bootstrap} resamples of the runs.", ""]
-        return lines
-
-    def figures(self) -> Dict[str, Any]:
-        return {f"compare_{self.name}.png": compare_figure(self)}
 
 
 def curves(prepared: Sequence[Prepared], fits: Dict[str, FitResult], boots: Dict[str, np.ndarray],
@@ -615,46 +553,4 @@ def curves(prepared: Sequence[Prepared], fits: Dict[str, FitResult], boots: Dict
     return out
 
 
-def compare_figure(result: CompareResult):
-    """Left: observed loss against scale per dataset, each candidate's fitted curve and its
-    bootstrap band. Right: held-out error per candidate with its interval."""
-    plt = pyplot()
-    fig, (ax, ax_err) = plt.subplots(1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [3, 2]})
-    shown: set = set()
-    for j, c in enumerate(result.curves):
-        colour = f"C{j}"
-        if c["dataset"] not in shown:  # a dataset's runs once, in the colour of its first candidate
-            shown.add(c["dataset"])
-            ax.scatter(c["scale"], c["observed"], s=14, color=colour, alpha=0.7,
-                       label=f"{c['dataset']} observed", zorder=3)
-        if c.get("x") is None:
-            continue
-        ax.plot(c["x"], c["fitted"], color=colour, lw=1.5, label=f"{c['name']} fitted ({c['law']})")
-        ax.fill_between(c["x"], c["lower"], c["upper"], color=colour, alpha=0.2, lw=0)
-    for cand in result.candidates[:1]:
-        ax.axvline(cand["cut"], color="0.4", ls=":", lw=1, label="held-out cut")
-    for b in result.budgets:
-        ax.axvline(b, color="0.7", ls="--", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    if result.curves:
-        ax.set_xlabel(result.curves[0]["scale_column"])
-        ax.set_ylabel(result.curves[0]["target"])
-    ax.set_title(f"{result.name}: fitted laws with {result.level:.0%} bootstrap bands")
-    ax.legend(fontsize=7)
-    names = [c["name"] for c in result.candidates]
-    means = np.array([c["heldout_are_mean"] for c in result.candidates])
-    lo = np.array([np.nan if c["heldout_are_interval"][0] is None else c["heldout_are_interval"][0]
-                   for c in result.candidates], dtype=float)
-    hi = np.array([np.nan if c["heldout_are_interval"][1] is None else c["heldout_are_interval"][1]
-                   for c in result.candidates], dtype=float)
-    pos = np.arange(len(names))
-    ax_err.bar(pos, means, color=[f"C{j}" for j in range(len(names))], alpha=0.8)
-    ax_err.errorbar(pos, means, yerr=[np.maximum(means - np.nan_to_num(lo, nan=0.0), 0),
-                                      np.maximum(np.nan_to_num(hi, nan=0.0) - means, 0)],
-                    fmt="none", color="k", capsize=4)
-    ax_err.set_xticks(pos, names, rotation=20, fontsize=8)
-    ax_err.set_ylabel("held-out absolute relative error (mean)")
-    ax_err.set_title("extrapolation error above the cut")
-    fig.tight_layout()
-    return fig
+CompareTask.result_type = CompareResult  # what `scalinglaws report` rebuilds entries with

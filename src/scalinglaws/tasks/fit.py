@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple
 
 import attrs
 import numpy as np
@@ -10,10 +10,10 @@ import numpy as np
 from ..errors import closest
 from ..estimators.protocol import estimator_for, residual_space
 from ..observations import base_law, observe, resolve_law
-from ..results import FitResult, jsonable
+from ..results import FitResult, RecordedLaw, jsonable
 from ..fields import field
-from ..spec.model import EstimatorSpec, LawSpec
-from ..uncertainty import UncertaintySpec, fit_uncertainty
+from ..spec.model import EstimatorSpec, ExpressionParameter, LawSpec
+from ..uncertainty import Uncertainty, UncertaintySpec, fit_uncertainty
 
 
 def law_problems(law: LawSpec, registry, at: tuple) -> list:
@@ -196,11 +196,20 @@ class FitTaskResult:
     notes: List[str] = attrs.field(factory=list)
     # Text run ids by input: code i of `inputs[name]` stands for labels[name][i].
     labels: Dict[str, tuple] = attrs.field(factory=dict)
-    kind: str = "fit"
+    kind: ClassVar[str] = "fit"
 
     @property
     def uncertainty(self):
         return self.fit.uncertainty
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], registry=None) -> FitTaskResult:
+        """Rebuild from results.json (for `scalinglaws report`): the fit with its law from
+        ``registry`` (:func:`fit_from_json`), and the data."""
+        law, fit, inputs, target, labels = fit_from_json(data, registry)
+        return cls(name=data["name"], dataset=data["dataset"], law=law, fit=fit, inputs=inputs,
+                   target=target, truth=data.get("truth"), notes=data.get("notes", []),
+                   labels=labels)
 
     def rows(self) -> List[Dict[str, Any]]:
         return parameter_rows(self.name, self.fit, self.truth)
@@ -217,3 +226,54 @@ class FitTaskResult:
             "data": {"inputs": self.inputs, "target": self.target,
                      **({"labels": self.labels} if self.labels else {})},
         })
+
+
+FitTask.result_type = FitTaskResult  # what `scalinglaws report` rebuilds results.json entries with
+
+
+def law_spec_from_json(data: Mapping[str, Any]) -> LawSpec:
+    """A LawSpec from its ``attrs.asdict`` form in results.json."""
+    return LawSpec(family=data.get("family"), expression=data.get("expression"),
+                   parameters={k: ExpressionParameter(**{**v, "init": tuple(v.get("init", ()))})
+                               for k, v in (data.get("parameters") or {}).items()},
+                   axes={k: tuple(v) for k, v in (data.get("axes") or {}).items()},
+                   inputs=dict(data.get("inputs") or {}), target=data.get("target", "loss"),
+                   fixed=dict(data.get("fixed") or {}), tie=dict(data.get("tie") or {}),
+                   groups=data.get("groups"), shared=tuple(data.get("shared") or ()))
+
+
+def fit_from_json(data: Mapping[str, Any], registry) -> Tuple[LawSpec, Optional[FitResult],
+                                                             Dict[str, np.ndarray], np.ndarray,
+                                                             Dict[str, tuple]]:
+    """(law spec, fit, inputs, target, run-id labels) of a results.json entry of a task built on
+    a fit (fit, predict, allocate). The fit's law is rebuilt from ``registry`` when it is a
+    registered family without groups (a :class:`~scalinglaws.results.RecordedLaw` otherwise, or
+    without a registry: text, no plots); its uncertainty keeps the draws results.json holds
+    (the first 200)."""
+    law = law_spec_from_json(data["law_spec"])
+    block = data.get("data") or {}
+    inputs = {k: np.asarray(v, dtype=float) for k, v in (block.get("inputs") or {}).items()}
+    target = np.asarray(block.get("target") or [], dtype=float)
+    labels = {k: tuple(v) for k, v in (block.get("labels") or {}).items()}
+    fit_json = data.get("fit")
+    if fit_json is None:
+        return law, None, inputs, target, labels
+    family = None
+    if law.groups is None and law.expression is None and registry is not None:
+        try:
+            family = resolve_law(law, registry)
+        except Exception:  # a family no plugin registers any more
+            family = None
+    if family is None or not set(family.param_names) <= set(fit_json["params"]):
+        family = RecordedLaw.from_json(fit_json)
+    fit = FitResult.from_json(fit_json, family)
+    unc = Uncertainty.from_json(fit_json.get("uncertainty"))
+    if unc is not None:  # results.json sorts keys: the law's order, then a, b, G
+        derived_order = ["a", "b", "G"]
+        unc = attrs.evolve(
+            unc, params={k: unc.params[k] for k in fit.params if k in unc.params},
+            derived={k: unc.derived[k] for k in sorted(unc.derived, key=lambda k: (
+                derived_order.index(k) if k in derived_order else 9, k))})
+    # labels: the fit takes run names again, as in the run
+    fit = attrs.evolve(fit, uncertainty=unc, **({"labels": labels} if labels else {}))
+    return law, fit, inputs, target, labels

@@ -14,7 +14,7 @@ intervals.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple, Union
 
 import attrs
 import numpy as np
@@ -25,7 +25,7 @@ from ..results import FitResult, jsonable, missing_inputs_message
 from ..fields import field, one_of
 from ..spec.model import EstimatorSpec, LawSpec
 from ..uncertainty import UncertaintySpec, delta_se
-from .fit import fit_table, law_problems
+from .fit import fit_from_json, fit_table, law_problems, parameter_rows
 
 
 def _points(_inst, attribute, value) -> None:
@@ -164,7 +164,7 @@ class PredictResult:
     target: np.ndarray
     notes: List[str] = attrs.field(factory=list)
     truth: Optional[Dict[str, float]] = None
-    kind: str = "predict"
+    kind: ClassVar[str] = "predict"
 
     def to_json(self) -> Dict[str, Any]:
         return jsonable({
@@ -180,22 +180,17 @@ class PredictResult:
         """Text run ids by input (code i is labels[name][i]), as the fit task keeps them."""
         return self.fit.labels
 
-    @property
-    def data_notes(self) -> List[str]:
-        return self.notes
-
     def rows(self) -> List[Dict[str, Any]]:
         """The fitted parameters (params.csv), as the fit task gives them."""
-        from .fit import parameter_rows
-
         return parameter_rows(self.name, self.fit)
 
-    def markdown(self, images=frozenset()) -> List[str]:
-        from ..report.analysis import predict_markdown
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], registry=None) -> PredictResult:
+        """Rebuild from results.json (for `scalinglaws report`), the fit as the fit task's."""
+        law, fit, inputs, target, _ = fit_from_json(data, registry)
+        return cls(name=data["name"], dataset=data["dataset"], law=law, fit=fit,
+                   predictions=data["predictions"], noise=data["noise"], inputs=inputs,
+                   target=target, notes=data.get("notes", []))
 
-        return predict_markdown(self, images)
 
-    def figures(self) -> Dict[str, Any]:
-        from ..report.analysis import predict_figures
-
-        return predict_figures(self)
+PredictTask.result_type = PredictResult  # what `scalinglaws report` rebuilds entries with

@@ -18,7 +18,7 @@ compute-optimal allocation exponent a = beta / (alpha + beta) (N_opt ~ C^a) and 
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Mapping, Optional
 
 import attrs
 import numpy as np
@@ -27,7 +27,7 @@ from ..errors import FitError
 from ..results import jsonable
 from ..fields import at_least, field, positive
 from ..spec.model import EstimatorSpec, LawSpec
-from .compare import Candidate, _pct, candidate_problems, fit_rows, fmt, prepare, progress, pyplot
+from .compare import Candidate, candidate_problems, fit_rows, prepare, progress
 from .fit import _truth
 
 
@@ -132,11 +132,6 @@ class SensitivityTask:
                             "estimator": est, "mask": mask})
         return out
 
-    @staticmethod
-    def result_from_json(data, registry) -> SensitivityResult:
-        """For `scalinglaws report OUT`: the result rebuilt from its results.json entry."""
-        return SensitivityResult.from_json(data)
-
     def run(self, ctx, name: str) -> SensitivityResult:
         p = prepare(ctx, "baseline", self.dataset, self.law, self.estimator, self.scale)
         rows = []
@@ -175,7 +170,11 @@ class SensitivityResult:
     spread: Dict[str, Dict[str, Any]]
     threshold: float
     truth: Optional[Dict[str, float]] = None
-    kind: str = "sensitivity"
+    kind: ClassVar[str] = "sensitivity"
+
+    def rows(self) -> List[Dict[str, Any]]:
+        """No rows in params.csv: every variant's parameters are in results.json."""
+        return []
 
     def to_json(self) -> Dict[str, Any]:
         return jsonable({"name": self.name, "kind": self.kind, "dataset": self.dataset,
@@ -183,67 +182,11 @@ class SensitivityResult:
                          "threshold": self.threshold, "truth": self.truth})
 
     @classmethod
-    def from_json(cls, data: Dict[str, Any]) -> SensitivityResult:
+    def from_json(cls, data: Mapping[str, Any], registry=None) -> SensitivityResult:
         """Rebuild from results.json (for `scalinglaws report`)."""
         return cls(name=data["name"], dataset=data["dataset"], law=data["law"],
                    variants=data["variants"], spread=data["spread"],
                    threshold=data["threshold"], truth=data.get("truth"))
 
-    def markdown(self, images=frozenset()) -> List[str]:
-        names = list(self.spread)
-        lines = [f"## Task `{self.name}`: sensitivity of `{self.law}` on `{self.dataset}`", "",
-                 "Refits under the choices Li et al. (2025) show change conclusions.", "",
-                 "| variant | points | " + " | ".join(names) + " |",
-                 "|---|---|" + "---|" * len(names)]
-        for r in self.variants:
-            if "error" in r:
-                lines.append(f"| {r['variant']} | - | " + " | ".join("-" for _ in names)
-                             + f" |  (failed: {r['error']})")
-                continue
-            lines.append(f"| {r['variant']} | {r['n_points']} | "
-                         + " | ".join(fmt(r["quantities"][k], 5) for k in names) + " |")
-        if self.truth:
-            lines.append("| truth | - | " + " | ".join(fmt(self.truth.get(k), 5) for k in names) + " |")
-        lines += ["", "| quantity | baseline | min | max | relative spread | moves more than "
-                  f"{self.threshold:.0%} |", "|---|---|---|---|---|---|"]
-        for k, s in self.spread.items():
-            lines.append(f"| {k} | {fmt(s['baseline'], 5)} | {fmt(s['min'], 5)} | {fmt(s['max'], 5)} "
-                         f"| {_pct(s['relative_spread'])} | {'yes' if s['flagged'] else 'no'} |")
-        image = f"sensitivity_{self.name}.png"
-        if image in images:
-            lines += ["", f"![sensitivity]({image})"]
-        return lines + [""]
 
-    def figures(self) -> Dict[str, Any]:
-        return {f"sensitivity_{self.name}.png": sensitivity_figure(self)}
-
-
-def sensitivity_figure(result: SensitivityResult):
-    """One panel per quantity: its value under each variant (points coloured by kind of choice),
-    the baseline (solid line) and the truth when known (dashed)."""
-    plt = pyplot()
-    names = list(result.spread)
-    cols = min(3, len(names))
-    rows = int(np.ceil(len(names) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows + 0.8), squeeze=False)
-    ok = [r for r in result.variants if "quantities" in r]
-    groups = list(dict.fromkeys(r["group"] for r in ok))
-    pos = np.arange(len(ok))
-    for i, k in enumerate(names):
-        ax = axes[i // cols, i % cols]
-        for g, group in enumerate(groups):
-            idx = [j for j, r in enumerate(ok) if r["group"] == group]
-            ax.scatter(pos[idx], [ok[j]["quantities"][k] for j in idx], color=f"C{g}", s=22,
-                       label=group, zorder=3)
-        ax.axhline(result.spread[k]["baseline"], color="0.3", lw=1)
-        if result.truth and k in result.truth:
-            ax.axhline(result.truth[k], color="k", ls="--", lw=1, label="truth")
-        ax.set_title(f"{k}: spread {_pct(result.spread[k]['relative_spread'])}", fontsize=9)
-        ax.set_xticks(pos, [r["variant"] for r in ok], rotation=90, fontsize=6)
-        if i == 0:
-            ax.legend(fontsize=6)
-    for j in range(len(names), rows * cols):
-        axes[j // cols, j % cols].axis("off")
-    fig.suptitle(f"{result.name}: {result.law} on {result.dataset} under fitting choices")
-    fig.tight_layout()
-    return fig
+SensitivityTask.result_type = SensitivityResult  # what `scalinglaws report` rebuilds entries with
