@@ -14,7 +14,9 @@ import attrs
 
 from .data.table import Table
 from .errors import ScalingLawsError
+from .plugins import get_registry
 from .spec.model import Spec
+from .spec.structure import load_spec
 
 RESULTS_SCHEMA_VERSION = 2  # 2: fit.uncertainty, task data, predict and allocate results
 
@@ -125,9 +127,6 @@ def run(spec: Union[Spec, str, Path], *, out: Union[str, Path, None, bool] = Non
         registry=None) -> RunResult:
     """Load (if needed) and run a spec; write outputs to ``out`` (the spec's `output.dir` when
     None; nothing when False)."""
-    from .plugins import get_registry
-    from .spec.structure import load_spec
-
     registry = registry if registry is not None else get_registry()
     if not isinstance(spec, Spec):
         spec = load_spec(spec, registry)

@@ -1,4 +1,11 @@
-"""Specs: YAML files that declare datasets, laws, estimators, tasks and outputs."""
+"""Specs: YAML files that declare datasets, laws, estimators, tasks and outputs.
+
+The layer sits above laws and data and below estimators and tasks: it checks a spec's formulas,
+row conditions and patterns with the parsers of ``formula`` and ``data`` and the transform names
+of ``laws``, and structures the plugin-owned keys into the classes of a registry it is *given*
+(:func:`load_spec`); it never imports the plugin host, tasks or reporters. Option classes are
+declared with :mod:`scalinglaws.fields`, a module below every layer.
+"""
 
 from .model import SCHEMA_VERSION as SCHEMA_VERSION
 from .model import DatasetSpec as DatasetSpec
