@@ -84,15 +84,11 @@ def allocation(p, budgets):
     (C = 6 N D), broadcast: parameters of shape (B,) and budgets (K,) give (B, K). NumPy or JAX."""
     d = derived(p)
     c6 = np.asarray(budgets, dtype=float) / 6.0
-    a, b, g = (_array(d[k])[..., None] for k in ("a", "b", "G"))
+    # (B,) parameters meet (K,) budgets on a new last axis; scalars broadcast as they are
+    a, b, g = (d[k][..., None] if np.ndim(d[k]) else d[k] for k in ("a", "b", "G"))
     n_opt = g * c6 ** a
     d_opt = c6 ** b / g
     return {"N_opt": n_opt, "D_opt": d_opt, "tokens_per_param": d_opt / n_opt}
-
-
-def _array(v):
-    """NumPy for floats and NumPy arrays, left alone for JAX arrays (and tracers)."""
-    return v if isinstance(v, jnp.ndarray) else np.asarray(v, dtype=float)
 
 
 chinchilla = LawFamily(
