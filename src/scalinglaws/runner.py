@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Union
 import attrs
 
 from .data.table import Table
+from .data.transforms import prepare_table
 from .errors import ScalingLawsError
 from .plugins import get_registry
 from .spec.model import Spec
@@ -43,8 +44,6 @@ class RunContext:
         if name not in self.tables:
             ds = self.spec.datasets[name]
             self.dataset = name
-            from .data.transforms import prepare_table
-
             self.tables[name] = prepare_table(ds.options.load(self), ds)
         return self.tables[name]
 
