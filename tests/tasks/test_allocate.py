@@ -137,7 +137,7 @@ def test_results_json_and_report(result, tmp_path):
     assert "frontier_closed.png" in before
     for name in ("report.md", "frontier_closed.png", "isoflop_closed.png"):
         (out / name).unlink()
-    written = rerender(out)
+    written = rerender(out, get_registry())
     assert {"frontier_closed.png", "isoflop_closed.png", "fit_numeric.png"} <= set(written)
 
     def strip(text):

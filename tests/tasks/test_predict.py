@@ -97,7 +97,7 @@ def test_report_rerenders_from_results_json(result, tmp_path):
     before = (out / "report.md").read_text()
     (out / "report.md").unlink()
     (out / "predict_boot.png").unlink()
-    assert {"report.md", "predict_boot.png", "predict_sandwich.png"} <= set(rerender(out))
+    assert {"report.md", "predict_boot.png", "predict_sandwich.png"} <= set(rerender(out, get_registry()))
     after = (out / "report.md").read_text()
     assert [x for x in after.splitlines() if not x.startswith("- Run time")] == [
         x for x in before.splitlines() if not x.startswith("- Run time")]

@@ -118,12 +118,11 @@ def load_results(path, registry) -> RecordedRun:
                        schema_version=data.get("schema_version"))
 
 
-def rerender(out_dir, registry=None) -> List[str]:
-    """Rewrite OUT/report.md and the plots from OUT/results.json; returns the files written."""
-    from ..plugins import get_registry
-
+def rerender(out_dir, registry) -> List[str]:
+    """Rewrite OUT/report.md and the plots from OUT/results.json, with the task kinds of
+    ``registry`` (the plugin registry, e.g. ``scalinglaws.plugins.get_registry()``); returns the
+    files written."""
     out = Path(out_dir)
-    registry = registry if registry is not None else get_registry()
     result = load_results(out / "results.json", registry)
     written = files.plots(result, out)
     written += files.report_md(result, out)
