@@ -13,6 +13,16 @@ def register_laws(register):
 
 
 @hookspec
+def register_mixture_laws(register):
+    """Add mixture laws: ``register(law)`` with a :class:`scalinglaws.mixture.laws.MixtureLaw`
+    (per-domain loss against the training mixture's proportions, with its own ``fit``). Separate
+    from ``register_laws``: a mixture law is not a :class:`~scalinglaws.laws.LawFamily` (it maps
+    proportions to one loss per validation domain and fits itself), so it is used by the
+    ``fit_mixture`` and ``optimise_mixture`` tasks, not by ``fit``; ``scalinglaws list laws``
+    shows both kinds, the mixture laws marked."""
+
+
+@hookspec
 def register_data_sources(register):
     """Add data sources: ``register(name, cls)``; ``cls`` is an attrs class whose fields are the
     source's spec keys and whose ``load(ctx) -> Table`` reads the data."""
@@ -21,9 +31,12 @@ def register_data_sources(register):
 @hookspec
 def register_estimators(register):
     """Add estimators: ``register(name, cls)``; ``cls`` is an attrs class whose fields are the
-    estimator's spec keys and whose ``fit(family, x, y, *, weights=None, seed=0) -> FitResult``
-    fits a law (``x`` (n, k) inputs in ``family.inputs`` order, ``y`` (n,) target). An optional
-    ``space`` attribute (``"log"`` or ``"linear"``) says whether the target must be positive."""
+    estimator's spec keys and which implements the estimator protocol
+    (:class:`scalinglaws.estimators.protocol.Estimator`): ``space`` (``"log"`` or ``"linear"``),
+    ``fit(family, obs, *, seed=0) -> FitResult`` on
+    :class:`~scalinglaws.observations.Observations`, ``draws(family, obs, fit=None, *, n,
+    seed=0) -> ParameterDraws`` and ``covariance(family, obs, fit, *, method="sandwich")``
+    (a (P, P) fitting-space array, or None). Every task asks only these methods."""
 
 
 @hookspec

@@ -6,11 +6,13 @@ import pytest
 from matplotlib.collections import PathCollection
 
 from scalinglaws.errors import SpecError
+from scalinglaws.laws.chinchilla import chinchilla
+from scalinglaws.laws.power_law import power_law
 from scalinglaws.plugins import get_registry
 from scalinglaws.report import presenters
 from scalinglaws.runner import execute
 from scalinglaws.spec.structure import load_spec
-from scalinglaws.tasks.sensitivity import derived_quantities
+from scalinglaws.tasks.sensitivity import quantities
 
 SPEC = """
 version: 1
@@ -47,9 +49,12 @@ def result():
 
 
 def test_derived_allocation_exponent():
-    q = derived_quantities({"alpha": 0.34, "beta": 0.28, "E": 1.0})
+    # The family's own derived quantities (law knowledge on the family), none for a law that
+    # declares none.
+    params = {"E": 1.0, "A": 400.0, "B": 410.0, "alpha": 0.34, "beta": 0.28}
+    q = quantities(chinchilla, params)
     assert q["a"] == pytest.approx(0.28 / 0.62) and q["b"] == pytest.approx(0.34 / 0.62)
-    assert "a" not in derived_quantities({"alpha": 0.3, "E": 1.0})
+    assert set(quantities(power_law, {"E": 1.0, "A": 2.0, "alpha": 0.3})) == {"E", "A", "alpha"}
 
 
 def test_variants_and_spread(result):
@@ -61,7 +66,8 @@ def test_variants_and_spread(result):
     n = {r["variant"]: r["n_points"] for r in result.variants}
     assert n["baseline"] == 36 and n["subsample 80% #1"] == 29
     assert n["drop 1 smallest scale(s)"] == 35 and n["drop 1 largest scale(s)"] == 35
-    assert set(result.spread) == {"E", "A", "B", "alpha", "beta", "a", "b"}
+    # Parameters plus the family's derived quantities (Chinchilla: a, b and G).
+    assert set(result.spread) == {"E", "A", "B", "alpha", "beta", "a", "b", "G"}
     for k, s in result.spread.items():
         values = [r["quantities"][k] for r in result.variants]
         assert s["min"] == pytest.approx(min(values)) and s["max"] == pytest.approx(max(values))
@@ -87,7 +93,7 @@ def test_sensitivity_figure(result, rebuilt):
         assert "| truth |" in "\n".join(presenters.markdown(result))
     fig = presenters.figures(result)["sensitivity_choices.png"]
     panels = [ax for ax in fig.axes if ax.axison]
-    assert len(panels) == 7  # one per quantity
+    assert len(panels) == 8  # one per quantity
     for ax in panels:
         points = [c for c in ax.collections if isinstance(c, PathCollection)]
         assert sum(len(c.get_offsets()) for c in points) == len(result.variants)

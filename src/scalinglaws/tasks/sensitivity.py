@@ -24,20 +24,18 @@ import attrs
 import numpy as np
 
 from ..errors import FitError
-from ..results import jsonable
 from ..fields import at_least, field, positive
+from ..results import jsonable
 from ..spec.model import EstimatorSpec, LawSpec
 from .compare import Candidate, candidate_problems, fit_rows, prepare, progress
 from .fit import _truth
 
 
-def derived_quantities(params: Dict[str, float]) -> Dict[str, float]:
-    """Parameters plus, with exponents alpha and beta, a = beta / (alpha + beta) and b = 1 - a."""
-    out = dict(params)
-    if "alpha" in params and "beta" in params and params["alpha"] + params["beta"] != 0:
-        out["a"] = params["beta"] / (params["alpha"] + params["beta"])
-        out["b"] = params["alpha"] / (params["alpha"] + params["beta"])
-    return out
+def quantities(family, params: Dict[str, float]) -> Dict[str, float]:
+    """The parameters plus the family's derived quantities (Chinchilla: a = beta / (alpha +
+    beta), b = alpha / (alpha + beta), G)."""
+    derived = family.derived(params) if family.derived is not None else {}
+    return {**params, **{k: float(v) for k, v in derived.items()}}
 
 
 @attrs.frozen(kw_only=True)
@@ -146,7 +144,7 @@ class SensitivityTask:
             n_used = len(p.y) if v["mask"] is None else int(np.sum(v["mask"]))
             rows.append({"variant": v["label"], "group": v["group"], "n_points": n_used,
                          "objective": fit.objective, "converged": fit.converged,
-                         "quantities": derived_quantities(fit.params)})
+                         "quantities": quantities(p.family, fit.params)})
         base = rows[0]["quantities"]
         spread = {}
         for k, b in base.items():
@@ -156,7 +154,7 @@ class SensitivityTask:
                          "std": float(values.std()), "relative_spread": rel,
                          "flagged": bool(rel > self.threshold)}
         truth = _truth(p.table.meta, self.law, rows[0]["quantities"])
-        truth = derived_quantities(truth) if truth and {"alpha", "beta"} <= set(truth) else truth
+        truth = quantities(p.family, truth) if truth else truth
         return SensitivityResult(name=name, dataset=self.dataset, law=p.family.name, variants=rows,
                                  spread=spread, threshold=self.threshold, truth=truth)
 
