@@ -151,11 +151,15 @@ def _describe_kind(kind: str, registry) -> list:
         return [{"name": p.name, "distribution": p.distribution, "version": p.version,
                  "hooks": p.hooks, "error": p.error} for p in registry.plugins.values()]
     out = []
-    for name, reg in sorted(getattr(registry, kind).items()):
-        doc = (getattr(reg.obj, "description", "") or (reg.obj.__doc__ or "")).strip()
-        summary = " ".join(line.strip() for line in doc.split("\n\n")[0].splitlines())
-        out.append({"name": name, "plugin": reg.plugin, "distribution": reg.distribution,
-                    "summary": summary})
+    # `list laws` shows the law families and, marked, the mixture laws (a hook of their own).
+    tables = [("law family", registry.laws), ("mixture law", registry.mixture_laws)] \
+        if kind == "laws" else [(None, getattr(registry, kind))]
+    for marker, table in tables:
+        for name, reg in sorted(table.items()):
+            doc = (getattr(reg.obj, "description", "") or (reg.obj.__doc__ or "")).strip()
+            summary = " ".join(line.strip() for line in doc.split("\n\n")[0].splitlines())
+            out.append({"name": name, "plugin": reg.plugin, "distribution": reg.distribution,
+                        "summary": summary, **({"kind": marker} if marker else {})})
     return out
 
 
@@ -175,7 +179,8 @@ def list_(kind: str, as_json: bool) -> None:
             line = f"{item['name']}  ({item['distribution']} {item['version']}): {hooks}"
             click.echo(line + (f"  [error: {item['error']}]" if item["error"] else ""))
         else:
-            click.echo(f"{item['name']:<20} {item['summary']}  [{item['distribution']}]")
+            mark = "mixture law, " if item.get("kind") == "mixture law" else ""
+            click.echo(f"{item['name']:<20} {item['summary']}  [{mark}{item['distribution']}]")
 
 
 def describe_law(family) -> dict:
@@ -192,25 +197,48 @@ def describe_law(family) -> dict:
     }
 
 
+def describe_mixture_law(law) -> dict:
+    return {
+        "name": law.name,
+        "kind": "mixture law",
+        "formula": law.formula,
+        "inputs": ["r (the proportion of each training source)"]
+                  + (["T (the run's token budget)"] if law.budget_context else []),
+        "parameters": [{"name": n, "description": d} for n, d in law.parameters],
+        "reference": law.reference,
+        "description": law.description,
+        "requires": list(law.requires),
+        "tasks": ["fit_mixture", "optimise_mixture"],
+    }
+
+
 @cli.command()
 @click.argument("law")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @user_errors
 def describe(law: str, as_json: bool) -> None:
     """Show a law's formula, inputs, parameters and reference."""
-    info: Any = describe_law(_registry().law(law))
+    registry = _registry()
+    obj = registry.any_law(law)
+    mixture = law in registry.mixture_laws
+    info: Any = describe_mixture_law(obj) if mixture else describe_law(obj)
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
-    click.echo(f"{info['name']}: {info['formula']}")
+    click.echo(f"{info['name']}: {info['formula']}" + ("  [mixture law]" if mixture else ""))
     if info["description"]:
         click.echo(f"  {info['description']}")
     click.echo(f"  inputs: {', '.join(info['inputs'])}")
     click.echo("  parameters:")
     for p in info["parameters"]:
-        click.echo(f"    {p['name']:<8} fitted as {p['fitted_as']:<8} {p['description']}")
+        fitted = "" if mixture else f"fitted as {p['fitted_as']:<8} "
+        click.echo(f"    {p['name']:<8} {fitted}{p['description']}")
+    if mixture:
+        if info["requires"]:
+            click.echo(f"  needs (spec keys): {', '.join(info['requires'])}")
+        click.echo(f"  used by the tasks: {', '.join(info['tasks'])}")
     click.echo(f"  reference: {info['reference']}")
-    if info["notes"]:
+    if info.get("notes"):
         click.echo(f"  notes: {info['notes']}")
 
 

@@ -41,6 +41,7 @@ DEFAULT_PLUGINS = _builtin_modules()
 BUILTIN_DISTRIBUTION = "scalinglaws"
 KINDS = {
     "laws": "register_laws",
+    "mixture_laws": "register_mixture_laws",
     "sources": "register_data_sources",
     "estimators": "register_estimators",
     "tasks": "register_tasks",
@@ -72,6 +73,7 @@ class Registry:
     """Everything the plugins registered, by kind and name, and the problems met on the way."""
 
     laws: Dict[str, Registration] = attrs.Factory(dict)
+    mixture_laws: Dict[str, Registration] = attrs.Factory(dict)
     sources: Dict[str, Registration] = attrs.Factory(dict)
     estimators: Dict[str, Registration] = attrs.Factory(dict)
     tasks: Dict[str, Registration] = attrs.Factory(dict)
@@ -81,12 +83,23 @@ class Registry:
     manager: Optional[pluggy.PluginManager] = None
 
     def law(self, name: str):
+        return self._lookup(self.laws, "law", name)
+
+    def mixture_law(self, name: str):
+        return self._lookup(self.mixture_laws, "mixture law", name)
+
+    def any_law(self, name: str):
+        """A law family or a mixture law, by name (``scalinglaws describe``)."""
+        return self._lookup({**self.laws, **self.mixture_laws}, "law", name)
+
+    @staticmethod
+    def _lookup(table: Dict[str, Registration], what: str, name: str):
         from .errors import ScalingLawsError, closest
 
-        if name not in self.laws:
-            raise ScalingLawsError(f"unknown law {name!r}{closest(name, self.laws)}; registered: "
-                                   f"{', '.join(sorted(self.laws))}")
-        return self.laws[name].obj
+        if name not in table:
+            raise ScalingLawsError(f"unknown {what} {name!r}{closest(name, table)}; registered: "
+                                   f"{', '.join(sorted(table))}")
+        return table[name].obj
 
 
 def _version(dist: str) -> str:
@@ -185,10 +198,15 @@ def _check_pending(pm: pluggy.PluginManager, registry: Registry) -> None:
 
 def _validator(kind: str) -> Callable:
     from .laws.base import LawFamily
+    from .mixture.laws import MixtureLaw
 
     def check(name: str, obj: Any) -> Optional[str]:
         if kind == "laws":
             return None if isinstance(obj, LawFamily) else f"expected a LawFamily, got {obj!r}"
+        if kind == "mixture_laws":
+            if not isinstance(obj, MixtureLaw):
+                return f"expected a MixtureLaw, got {obj!r}"
+            return None if callable(obj.fit) else f"mixture law {name!r} must have a fit function"
         if kind == "reporters":
             return None if callable(obj) else f"reporter {name!r} must be callable"
         if not attrs.has(obj):
@@ -217,7 +235,7 @@ def _collect(pm: pluggy.PluginManager, registry: Registry) -> None:
             caller = pm.subset_hook_caller(hook_name, remove_plugins=others)
 
             def register(*args, _kind=kind, _info=info, _table=table, _check=check):
-                if _kind == "laws":
+                if _kind in ("laws", "mixture_laws"):  # the name is the object's own
                     (obj,) = args
                     reg_name = getattr(obj, "name", repr(obj))
                 else:
@@ -228,8 +246,9 @@ def _collect(pm: pluggy.PluginManager, registry: Registry) -> None:
                     return
                 if reg_name in _table:
                     first = _table[reg_name]
+                    what = _kind[:-1].replace("_", " ")
                     _note(registry, _info, f"plugin {_info.name!r} ({_info.distribution}) registers "
-                          f"{_kind[:-1]} {reg_name!r}, already registered by {first.plugin!r} "
+                          f"{what} {reg_name!r}, already registered by {first.plugin!r} "
                           f"({first.distribution}); the first one is kept")
                     return
                 _table[reg_name] = Registration(reg_name, obj, _info.name, _info.distribution)

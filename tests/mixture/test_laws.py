@@ -5,7 +5,14 @@ import pytest
 
 from scalinglaws.core import Loss
 from scalinglaws.errors import FitError
-from scalinglaws.mixture.laws import effective_proportions, fit_mixing_exp, fit_mixing_mlp, repetition_law
+from scalinglaws.mixture.data import MixtureRuns
+from scalinglaws.mixture.laws import (
+    FitOptions,
+    effective_proportions,
+    fit_mixing_exp,
+    fit_mixing_mlp,
+    repetition_law,
+)
 
 S, D, N = 6, 3, 120  # the shapes of the other mixture tests: compilations are shared
 
@@ -23,7 +30,7 @@ def simulate(seed=0, noise=0.002):
 
 def test_mixing_exp_recovers_the_paper_parameters():
     r, loss, c, k, t = simulate(noise=0.0005)
-    fit = fit_mixing_exp(r, loss, sources=list("abcdef"), domains=["x", "y", "z"])
+    fit = fit_mixing_exp(MixtureRuns(r=r, losses=loss, sources=tuple("abcdef"), domains=("x", "y", "z")))
     for i, p in enumerate(fit.paper_params()):
         assert p["c"] == pytest.approx(c[i], rel=0.02)
         # The paper's k and t in the gauge sum_j t_j = 0.
@@ -38,8 +45,8 @@ def test_mixing_exp_recovers_the_paper_parameters():
 
 def test_joint_bootstrap_resamples_runs_for_chosen_domains():
     r, loss, *_ = simulate(seed=1, noise=0.01)
-    fit = fit_mixing_exp(r, loss, sources=list("abcdef"), domains=["x", "y", "z"], n_bootstrap=20,
-                         bootstrap_domains=[1], loss=Loss("huber", 0.02))
+    fit = fit_mixing_exp(MixtureRuns(r=r, losses=loss, sources=tuple("abcdef"), domains=("x", "y", "z")),
+                         FitOptions(n_bootstrap=20, bootstrap_domains=[1], loss=Loss("huber", 0.02)))
     assert fit.draws["c"].shape == (20, D) and fit.draws["w"].shape == (20, D, 1, S)
     assert np.all(fit.draws["c"][:, 0] == fit.params["c"][0])  # not resampled: point estimate
     assert fit.draws["c"][:, 1].std() > 0
@@ -52,9 +59,10 @@ def test_surrogate_fits_at_least_as_well_as_one_exponential():
     r = rng.dirichlet(np.ones(S), N)
     # Not a single exponential: two terms pulling in different directions.
     loss = 2.0 + np.exp(-3 * r[:, 0] + r[:, 1]) + 0.5 * np.exp(2 * r[:, 2] - r[:, 3])
-    base = fit_mixing_exp(r, loss[:, None], sources=list("abcdef"), domains=["x"])
-    mlp = fit_mixing_mlp(r, loss[:, None], sources=list("abcdef"), domains=["x"], hidden=2,
-                         steps=600, learning_rate=0.05, base=base, n_bootstrap=4)
+    runs = MixtureRuns(r=r, losses=loss[:, None], sources=tuple("abcdef"), domains=("x",))
+    base = fit_mixing_exp(runs)
+    mlp = fit_mixing_mlp(runs, FitOptions(n_bootstrap=4, settings={"hidden": 2, "steps": 600,
+                                                                   "learning_rate": 0.05}), base=base)
     assert mlp.diagnostics[0]["rmse_log"] < 0.5 * base.diagnostics[0]["rmse_log"]
     assert mlp.draws["w"].shape == (4, 1, 2, S)
 
@@ -77,4 +85,5 @@ def test_effective_proportions_follow_muennighoff():
 def test_too_few_runs_is_a_clear_error():
     r, loss, *_ = simulate()
     with pytest.raises(FitError, match="cannot determine a mixing law"):
-        fit_mixing_exp(r[:5], loss[:5], sources=list("abcdef"), domains=["x", "y", "z"])
+        fit_mixing_exp(MixtureRuns(r=r[:5], losses=loss[:5], sources=tuple("abcdef"),
+                                   domains=("x", "y", "z")))

@@ -235,7 +235,7 @@ COST = np.array([0.0, 2e-9, 1e-9, 3e-9, 0.0, 0.0])
 
 
 def test_formula_target_is_the_function_it_says_and_is_optimised():
-    from scalinglaws.mixture.optimise import target_function
+    from scalinglaws.mixture.target import target_function
 
     target = target_function(FORMULA, DOMAINS)
     assert target_function(FORMULA, DOMAINS) is target  # one object: one compilation
@@ -259,7 +259,7 @@ def test_formula_target_is_the_function_it_says_and_is_optimised():
 
 def test_formula_target_errors_point_at_the_token():
     from scalinglaws.errors import ExpressionError
-    from scalinglaws.mixture.optimise import target_function
+    from scalinglaws.mixture.target import target_function
 
     with pytest.raises(ExpressionError, match=r"'loss_cod' is not a validation domain \(did you "
                        r"mean 'loss_code'\?\)") as err:
@@ -271,7 +271,7 @@ def test_formula_target_errors_point_at_the_token():
 
 
 def test_frontier_solves_every_budget_in_one_call_and_reports_infeasible_ones():
-    from scalinglaws.mixture.optimise import mixture_frontier
+    from scalinglaws.mixture.frontier import mixture_frontier
 
     rng = np.random.default_rng(4)
     params = {"c": rng.uniform(1.5, 3.0, D), "w": rng.normal(0.0, 1.5, (D, 1, S))}

@@ -168,22 +168,35 @@ name: projektor demo
 seed: 0
 datasets:
   pilots: {{source: csv, path: pilots.csv}}
+  web: {{source: csv, path: web.csv}}
+  code: {{source: csv, path: code.csv, header: false, names: [x, y]}}
+  books: {{source: csv, path: books.csv, header: false, names: [x, y]}}
+  val: {{source: csv, path: val.csv}}
+  {more}
 tasks:
   - name: pick
     kind: select_sources
     dataset: pilots
-    sources: {{web: web.csv, code: code.npy, books: books.csv}}
-    validation: val.csv
+    sources: {{web: web, code: code, books: books}}
+    validation: val
     target_size: 16000
     {extra}
 """
+# Size N2's own samples (written by the `project_by_size` fixture).
+BY_SIZE = """web2: {source: csv, path: web2.csv}
+  code2: {source: csv, path: code2.csv, header: false, names: [x, y]}
+  books2: {source: csv, path: books2.csv, header: false, names: [x, y]}"""
+
+
+def spec_text(extra: str = "", more: str = "") -> str:
+    return SPEC.format(extra=extra, more=more)
 
 
 @pytest.fixture
 def project(tmp_path, clouds):
     feats, val = make_features()
     np.savetxt(tmp_path / "web.csv", feats[0], delimiter=",", header="x,y", comments="")
-    np.save(tmp_path / "code.npy", feats[1])
+    np.savetxt(tmp_path / "code.csv", feats[1], delimiter=",")
     np.savetxt(tmp_path / "books.csv", feats[2], delimiter=",")
     np.savetxt(tmp_path / "val.csv", val, delimiter=",", header="x,y", comments="")
     n1, n2 = 1e3, 4e3
@@ -199,7 +212,7 @@ def project(tmp_path, clouds):
 
 def test_select_sources_task_end_to_end(project, clouds, write_spec):
     folder, truth = project
-    spec = write_spec(SPEC.format(extra="lower: {books: 0.1}"))
+    spec = write_spec(spec_text("lower: {books: 0.1}"))
     sl.run(spec, out=folder / "out")
     res = json.loads((folder / "out" / "results.json").read_text())["tasks"][0]
     assert res["kind"] == "select_sources" and res["pilot_sizes"] == [1000.0, 4000.0]
@@ -224,17 +237,17 @@ def test_select_sources_task_end_to_end(project, clouds, write_spec):
 
 def test_task_errors_name_file_row_and_fix(project, write_spec):
     folder, _ = project
-    spec = write_spec(SPEC.format(extra="pilot_sizes: [1000, 2000]"))
+    spec = write_spec(spec_text("pilot_sizes: [1000, 2000]"))
     with pytest.raises(DataError, match="no pilot run at size 2000"):
         sl.run(spec, out=False)
     text = (folder / "books.csv").read_text().splitlines()
     text[3] = "0.1,oops"
     (folder / "books.csv").write_text("\n".join(text) + "\n")
-    spec = write_spec(SPEC.format(extra=""))
-    with pytest.raises(DataError, match=r"books.csv row 4: 'oops' is not a number \(column 2\)"):
+    spec = write_spec(spec_text(""))
+    with pytest.raises(DataError, match=r"books.csv row 4, column 'y': 'oops' is not a number"):
         sl.run(spec, out=False)
-    with pytest.raises(ScalingLawsError, match=r"sources\.web: no such file 'nope.csv'"):
-        sl.load_spec(write_spec(SPEC.format(extra="").replace("web: web.csv", "web: nope.csv")))
+    with pytest.raises(ScalingLawsError, match=r"sources\.web: no dataset 'nope'"):
+        sl.load_spec(write_spec(spec_text().replace("web: web, code", "web: nope, code")))
 
 
 # --- revealed samples that differ by pilot size --------------------------------------------------
@@ -303,12 +316,12 @@ def test_identical_samples_per_size_give_todays_selection(clouds):
 
 @pytest.fixture
 def project_by_size(project, clouds2):
-    """The `project` folder plus size N2's own samples (web2.csv, code2.npy, books2.csv), pilot
+    """The `project` folder plus size N2's own samples (web2.csv, code2.csv, books2.csv), pilot
     runs at N2 generated with them, and held-out runs at N = 16000 from the mapped formula."""
     folder, truth = project
     feats2 = make_features(seed=1)[0]
     np.savetxt(folder / "web2.csv", feats2[0], delimiter=",", header="x,y", comments="")
-    np.save(folder / "code2.npy", feats2[1])
+    np.savetxt(folder / "code2.csv", feats2[1], delimiter=",")
     np.savetxt(folder / "books2.csv", feats2[2], delimiter=",")
     shared = (folder / "pilots.csv").read_text()
     lines = [ln for ln in shared.splitlines() if ln.split(",")[3] != "4000"]
@@ -324,9 +337,9 @@ def project_by_size(project, clouds2):
 
 def test_task_with_samples_per_size(project_by_size, clouds, clouds2, write_spec):
     folder, truth, shared = project_by_size
-    by_size = "sources_by_size: {4000: {web: web2.csv, code: code2.npy, books: books2.csv}}"
-    spec = write_spec(SPEC.format(extra=f"lower: {{books: 0.1}}\n    pilot_sizes: [1000, 4000]\n"
-                                        f"    {by_size}"))
+    by_size = "sources_by_size: {4000: {web: web2, code: code2, books: books2}}"
+    spec = write_spec(spec_text(extra=f"lower: {{books: 0.1}}\n    pilot_sizes: [1000, 4000]\n"
+                                      f"    {by_size}", more=BY_SIZE))
     sl.run(spec, out=folder / "out")
     res = json.loads((folder / "out" / "results.json").read_text())["tasks"][0]
     assert res["fits"]["1000"]["rmse"] < 1e-10 and res["fits"]["4000"]["rmse"] < 1e-10
@@ -345,7 +358,7 @@ def test_task_with_samples_per_size(project_by_size, clouds, clouds2, write_spec
     assert "\n".join(again.markdown({"projektor_pick.png"})) in (folder / "out" / "report.md").read_text()
     # Identical files for both sizes (pilots from one set of samples): today's result.
     (folder / "pilots.csv").write_text(shared)
-    spec = write_spec(SPEC.format(extra="sources_by_size: {1000: {web: web.csv}}"))
+    spec = write_spec(spec_text("sources_by_size: {1000: {web: web}}"))
     b = sl.run(spec, out=False).tasks[0].to_json()["selection"]
     today = pj.select(pj.interpolate(truth[N1], truth[N2], NT, N1, N2), clouds)
     np.testing.assert_allclose([b["proportions"][s] for s in ("web", "code", "books")],
@@ -354,14 +367,15 @@ def test_task_with_samples_per_size(project_by_size, clouds, clouds2, write_spec
 
 
 def test_sources_by_size_errors_name_the_key_and_the_fix(project, write_spec):
-    spec = write_spec(SPEC.format(extra="sources_by_size: {2000: {web: web.csv}}"))
+    spec = write_spec(spec_text("sources_by_size: {2000: {web: web}}"))
     with pytest.raises(DataError, match=r"sources_by_size: 2000 is not a pilot size \(the pilot "
-                                        r"sizes are 1000, 4000\); key the files by N1 or N2"):
+                                        r"sizes are 1000, 4000\); key the datasets by N1 or N2"):
         sl.run(spec, out=False)
     with pytest.raises(ScalingLawsError, match=r"source 'webb' .*is not in `sources`"):
-        sl.load_spec(write_spec(SPEC.format(extra="sources_by_size: {1000: {webb: web.csv}}")))
-    with pytest.raises(ScalingLawsError, match=r"no such file 'web9.csv'"):
-        sl.load_spec(write_spec(SPEC.format(extra="sources_by_size: {1000: {web: web9.csv}}")))
-    bad = "pilot_sizes: [1000, 4000]\n    sources_by_size: {3000: {web: web.csv}}"
+        sl.load_spec(write_spec(spec_text("sources_by_size: {1000: {webb: web}}")))
+    with pytest.raises(ScalingLawsError, match=r"sources_by_size\[1000\]\.web: no dataset 'web9' "
+                       r"\(did you mean 'web'\?\)"):
+        sl.load_spec(write_spec(spec_text("sources_by_size: {1000: {web: web9}}")))
+    bad = "pilot_sizes: [1000, 4000]\n    sources_by_size: {3000: {web: web}}"
     with pytest.raises(ScalingLawsError, match=r"3000 is not one of `pilot_sizes` \(1000, 4000\)"):
-        sl.load_spec(write_spec(SPEC.format(extra=bad)))
+        sl.load_spec(write_spec(spec_text(bad)))

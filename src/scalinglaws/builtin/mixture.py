@@ -1,11 +1,19 @@
-"""Built-in mixture tasks: `fit_mixture` and `optimise_mixture` (see scalinglaws.mixture)."""
+"""Built-in mixture laws (`mixing_exp`, `mixing_exp_repetition`, `mixing_mlp`) and the tasks that
+use them, `fit_mixture` and `optimise_mixture` (see scalinglaws.mixture)."""
 
 from ..hookspecs import hookimpl
+from ..mixture.fit_task import FitMixtureTask
+from ..mixture.laws import BUILTIN_LAWS
+from ..mixture.optimise_task import OptimiseMixtureTask
+
+
+@hookimpl
+def register_mixture_laws(register):
+    for law in BUILTIN_LAWS:
+        register(law)
 
 
 @hookimpl
 def register_tasks(register):
-    from ..mixture.tasks import FitMixtureTask, OptimiseMixtureTask
-
     register("fit_mixture", FitMixtureTask)
     register("optimise_mixture", OptimiseMixtureTask)

@@ -1,17 +1,13 @@
 """Data mixtures: mixing laws (loss per domain against proportions), the capped-simplex
-optimiser that chooses a mixture, and entropic optimal transport.
+optimiser that chooses a mixture, entropic optimal transport, and the tasks that use them.
 
-* :mod:`.simplex`: exact projection onto {sum r = 1, l <= r <= u} (and with a spending limit
-  c . r <= s) and feasibility checks;
-* :mod:`.laws`: ``mixing_exp`` (Ye et al. 2024), its repetition-aware variant (Muennighoff's
-  effective data) and an exp-activation surrogate, fitted per domain, with a joint bootstrap;
-* :mod:`.optimise`: :func:`optimise_mixture`, projected gradient over many starts, polished, with
-  KKT multipliers and bootstrap intervals; targets as weights, functions or formulas; a spending
-  limit on per-token costs; :func:`mixture_frontier`, the optimum against the token budget;
-* :mod:`.sinkhorn`: log-domain Sinkhorn (OT cost and dual potentials);
-* :mod:`.tasks`: the ``fit_mixture`` and ``optimise_mixture`` tasks.
-
-Names are imported on first use, so registering the tasks does not load JAX.
+:mod:`.laws` (the mixture laws, each a :class:`MixtureLaw` with its fit, registered through the
+``register_mixture_laws`` hook), :mod:`.simplex` (exact projections), :mod:`.kernel` (the
+projected-gradient step shared by the optimiser and projektor), :mod:`.target`, :mod:`.solve`,
+:mod:`.result`, :mod:`.frontier` and :mod:`.optimise` (:func:`optimise_mixture`),
+:mod:`.sinkhorn` and :mod:`.projektor` (Kang et al. 2023), :mod:`.pipeline` (Ye et al.'s nested
+laws), and one module per task: :mod:`.fit_task`, :mod:`.optimise_task`, :mod:`.pipeline_task`,
+:mod:`.projektor_task`. Names are imported on first use.
 """
 
 from importlib import import_module
@@ -19,11 +15,12 @@ from typing import Any
 
 _EXPORTS = {
     "MIXING_EXP": ".laws", "MIXING_MLP": ".laws", "FittedMixture": ".laws", "MixtureLaw": ".laws",
+    "FitOptions": ".laws",
     "fit_mixing_exp": ".laws", "fit_mixing_mlp": ".laws", "fit_mixture": ".laws",
     "repetition_law": ".laws", "effective_proportions": ".laws",
-    "MixtureOptimum": ".optimise", "optimise_mixture": ".optimise",
-    "MixtureFrontier": ".optimise", "mixture_frontier": ".optimise",
-    "target_function": ".optimise",
+    "MixtureOptimum": ".result", "optimise_mixture": ".optimise",
+    "MixtureFrontier": ".frontier", "mixture_frontier": ".frontier",
+    "target_function": ".target",
     "InfeasibleMixture": ".simplex", "check_feasible": ".simplex", "check_spend": ".simplex",
     "project": ".simplex", "project_spend": ".simplex",
     "sinkhorn": ".sinkhorn", "sinkhorn_cost": ".sinkhorn",

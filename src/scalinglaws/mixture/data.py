@@ -10,12 +10,12 @@ keyed by ``index``), or row by row.
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 import attrs
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, closest
 
 ROW_SUM_TOLERANCE = 0.02
 
@@ -28,6 +28,31 @@ class MixtureRuns:
     domains: Tuple[str, ...]
     budget: Optional[np.ndarray] = None  # (n,) tokens of each run, when given
     notes: List[str] = attrs.field(factory=list)
+
+
+def unknown_datasets(spec, named) -> List[tuple]:
+    """``(path, message)`` for every ``(path, name)`` of ``named`` whose dataset the spec does not
+    define (None: not given), for a task's ``check``."""
+    known = sorted(spec.datasets)
+    return [(where, f"no dataset {name!r}{closest(name, known)}; the spec defines "
+                    f"{', '.join(known) or 'none'}")
+            for where, name in named if name is not None and name not in spec.datasets]
+
+
+def unknown_names(names, known, what: str) -> List[str]:
+    """One message for each of ``names`` not in ``known`` (a source or domain named in a spec)."""
+    return [f"{what} {n!r}{closest(n, known)} is not among the {what}s of the data "
+            f"({', '.join(known)})" for n in names if n not in known]
+
+
+def per_source(values: Mapping[str, float], sources: Sequence[str], default: float,
+               key: str) -> np.ndarray:
+    """``{source: number}`` of the spec key ``key`` as an array over ``sources`` (``default`` for
+    the others); a DataError names the sources the data do not have."""
+    bad = unknown_names(values, sources, "source")
+    if bad:
+        raise DataError(f"{key}: " + "; ".join(bad))
+    return np.array([float(values.get(s, default)) for s in sources])
 
 
 def match_columns(names: Sequence[str], pattern: str, wanted: Sequence[str], what: str,
@@ -76,28 +101,12 @@ def load_runs(table, loss_table=None, *, join_on: Optional[str] = None, sources:
               domain_columns: str = "loss_{}", budget_column: Optional[str] = None) -> MixtureRuns:
     """Proportions, losses (and run budgets) as arrays, with checks that name the bad row."""
     src_names, src_cols = match_columns(table.names, source_columns, sources, "source", table.source)
-    r = np.column_stack([table.numeric(c) for c in src_cols])
+    r, notes = proportions(table, src_cols)
     lt = table if loss_table is None else loss_table
     dom_names, dom_cols = match_columns(lt.names, domain_columns, domains, "domain", lt.source)
     losses = np.column_stack([lt.numeric(c, positive=True, why=" (validation loss)") for c in dom_cols])
     if loss_table is not None:
         losses = losses[join(table, loss_table, join_on)]
-    notes = []
-    if np.any(r < 0):
-        i, j = np.argwhere(r < 0)[0]
-        raise DataError(f"proportion {r[i, j]} < 0", source=table.source, row=table.row_label(int(i)),
-                        column=src_cols[j])
-    sums = r.sum(axis=1)
-    bad = np.abs(sums - 1.0) > ROW_SUM_TOLERANCE
-    if np.any(bad):
-        i = int(np.argmax(bad))
-        raise DataError(f"the proportions sum to {sums[i]:.6g}, not 1 (tolerance "
-                        f"{ROW_SUM_TOLERANCE}); is a source column missing?", source=table.source,
-                        row=table.row_label(i))
-    dev = float(np.max(np.abs(sums - 1.0)))
-    if dev > 1e-12:
-        notes.append(f"proportions renormalised to sum to one (largest deviation {dev:.3g})")
-    r = r / sums[:, None]
     budget = None
     if budget_column is not None:
         budget = table.numeric(budget_column, positive=True, why=" (tokens of the run)")
@@ -105,20 +114,33 @@ def load_runs(table, loss_table=None, *, join_on: Optional[str] = None, sources:
                        notes=notes)
 
 
+def proportions(table, cols: Sequence[str]) -> Tuple[np.ndarray, List[str]]:
+    """The proportion columns ``cols`` as rows summing to one (n, S), and a note when they were
+    renormalised; a DataError names the row whose proportions are negative or do not sum to one
+    within ``ROW_SUM_TOLERANCE`` (a source column left out, most often)."""
+    r = np.column_stack([table.numeric(c) for c in cols])
+    if np.any(r < 0):
+        i, j = np.argwhere(r < 0)[0]
+        raise DataError(f"proportion {r[i, j]} < 0", source=table.source, row=table.row_label(int(i)),
+                        column=cols[j])
+    sums = r.sum(axis=1)
+    bad = np.abs(sums - 1.0) > ROW_SUM_TOLERANCE
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise DataError(f"the proportions ({', '.join(cols)}) sum to {sums[i]:.6g}, not 1 (tolerance "
+                        f"{ROW_SUM_TOLERANCE}); is a source column missing?", source=table.source,
+                        row=table.row_label(i))
+    dev = float(np.max(np.abs(sums - 1.0)))
+    notes = [f"proportions renormalised to sum to one (largest deviation {dev:.3g})"] \
+        if dev > 1e-12 else []
+    return r / sums[:, None], notes
+
+
 def ranks(x: np.ndarray) -> np.ndarray:
     """Ranks 1..n with ties given their average rank."""
-    x = np.asarray(x, dtype=np.float64)
-    order = np.argsort(x, kind="mergesort")
-    sx = x[order]
-    out = np.empty(len(x))
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and sx[j + 1] == sx[i]:
-            j += 1
-        out[order[i:j + 1]] = 0.5 * (i + j) + 1.0
-        i = j + 1
-    return out
+    _, inverse, counts = np.unique(np.asarray(x, dtype=np.float64), return_inverse=True,
+                                   return_counts=True)
+    return (np.cumsum(counts) - (counts - 1) / 2.0)[inverse]
 
 
 def spearman(a, b) -> float:

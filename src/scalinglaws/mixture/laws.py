@@ -39,7 +39,7 @@ resampled runs (the same resamples for every domain) and returns a stack of para
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import attrs
 import jax
@@ -48,13 +48,20 @@ import numpy as np
 
 from .. import core
 from ..core._jit import jit
-from ..errors import FitError
+from ..errors import FitError, closest
+from .data import MixtureRuns
 
 R_STAR_MUENNIGHOFF = 15.387756  # R*_D of Muennighoff et al. 2023 (datablations notebook)
 
 
 class MixtureLaw(NamedTuple):
-    """A mixture law: ``predict(params, r (S,), context (k,)) -> (D,)`` losses, pure JAX.
+    """A mixture law, registered through the ``register_mixture_laws`` hook.
+
+    ``predict(params, r (S,), context (k,)) -> (D,)`` losses, pure JAX (None for a law whose
+    prediction is built from the data by its ``fit``, as the repetition law's from the sources'
+    unique tokens); ``fit(runs, options) -> FittedMixture`` fits it to proxy runs
+    (:class:`.data.MixtureRuns`, :class:`FitOptions`). ``requires`` names the ``fit_mixture``
+    spec keys the law needs; ``budget_context``: its context is the run's token budget [T].
 
     Hashable (functions hash by identity): a static argument of the jitted optimiser, which
     compiles once per law and shape.
@@ -63,29 +70,29 @@ class MixtureLaw(NamedTuple):
     name: str
     formula: str
     reference: str
-    predict: Callable
+    predict: Optional[Callable]
+    fit: Optional[Callable] = None
+    parameters: Tuple[Tuple[str, str], ...] = ()  # (name, meaning)
+    requires: Tuple[str, ...] = ()
+    budget_context: bool = False
+    description: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class FitOptions:
+    """What a mixture law's ``fit`` receives besides the runs."""
+
+    loss: core.Loss = core.Loss("squared")  # per-point loss on log residuals
+    n_bootstrap: int = 0  # resamples of the runs (0: none)
+    bootstrap_domains: Optional[Sequence[int]] = None  # domains refitted in the bootstrap (all)
+    seed: int = 0
+    unique_tokens: Optional[np.ndarray] = None  # (S,) unique tokens per source (inf: unlimited)
+    settings: Mapping[str, Any] = attrs.field(factory=dict)  # law-specific: hidden, steps, ...
 
 
 def sum_exp_predict(params, r, context=None):
     """L = c + sum_h exp(w_h . r): params {"c": (D,), "w": (D, H, S)}."""
     return params["c"] + jnp.sum(jnp.exp(params["w"] @ r), axis=-1)
-
-
-MIXING_EXP = MixtureLaw(
-    name="mixing_exp",
-    formula="L_i(r) = c_i + k_i exp(sum_j t_ij r_j)",
-    reference="Ye et al. 2024, 'Data Mixing Laws: Optimizing Data Mixtures by Predicting Language "
-              "Modeling Performance'",
-    predict=sum_exp_predict,
-)
-
-MIXING_MLP = MixtureLaw(
-    name="mixing_mlp",
-    formula="L_i(r) = c_i + sum_h exp(w_ih . r)  (exp-activation network, positive output weights)",
-    reference="Ye et al. 2024 (MixtureMLP in yegcjs/mixinglaws); RegMix, Liu et al. 2024 "
-              "(regression on proxy runs)",
-    predict=sum_exp_predict,
-)
 
 
 def effective_proportions(r, budget, unique, r_star):
@@ -104,14 +111,7 @@ def repetition_law(unique: Tuple[float, ...], r_star: float = R_STAR_MUENNIGHOFF
     def predict(params, r, context):
         return sum_exp_predict(params, effective_proportions(r, context[0], jnp.asarray(u), r_star))
 
-    return MixtureLaw(
-        name="mixing_exp_repetition",
-        formula="L_i(r) = c_i + k_i exp(sum_j t_ij r~_j), r~_j = D'_j / sum_k D'_k, "
-                "D'_j = min(r_j T, U_j) + U_j R* (1 - exp(-R_j / R*)), R_j = max(r_j T / U_j - 1, 0)",
-        reference="Ye et al. 2024 (mixing law) with Muennighoff et al. 2023 (effective data under "
-                  "repetition)",
-        predict=predict,
-    )
+    return MIXING_EXP_REPETITION._replace(predict=predict)
 
 
 # --- the core's view of one domain of mixing_exp: log L = logaddexp(log c, w . r) ---------------
@@ -186,9 +186,15 @@ class FittedMixture:
                                          jnp.asarray(ctx)))
 
     def paper_params(self) -> List[Dict[str, Any]]:
-        """Per domain: c, and for one-term laws k and t in the paper's gauge (sum_j t_j = 0)."""
+        """Per domain: c, and for one-term laws k and t in the paper's gauge (sum_j t_j = 0);
+        the parameters of other laws (leading axis: the domain) as they are."""
         out = []
+        sum_exp = set(self.params) == {"c", "w"}
         for i, d in enumerate(self.domains):
+            if not sum_exp:
+                out.append({"domain": d, **{k: np.asarray(v[i]).tolist()
+                                            for k, v in self.params.items()}})
+                continue
             row: Dict[str, Any] = {"domain": d, "c": float(self.params["c"][i])}
             w = self.params["w"][i]
             if w.shape[0] == 1:
@@ -238,24 +244,25 @@ def _check_data(r: np.ndarray, losses: np.ndarray) -> Tuple[np.ndarray, np.ndarr
     return r, losses
 
 
-def fit_mixing_exp(r, losses, *, sources: Sequence[str], domains: Sequence[str],
-                   law: MixtureLaw = MIXING_EXP, inputs=None, context=None,
-                   loss: core.Loss = core.Loss("squared"), n_bootstrap: int = 0,
-                   bootstrap_domains: Optional[Sequence[int]] = None, seed: int = 0,
-                   max_iter: int = 500) -> FittedMixture:
-    """Fit ``L_i = c_i + exp(w_i . x)`` per domain with the core (one compilation for all domains).
+def fit_mixing_exp(runs: MixtureRuns, options: Optional[FitOptions] = None, *,
+                   law: Optional[MixtureLaw] = None, inputs=None, context=None) -> FittedMixture:
+    """``mixing_exp``'s fit: ``L_i = c_i + exp(w_i . x)`` per domain with the core (one compilation
+    for all domains).
 
-    ``r`` (n, S) proportions of each run, ``losses`` (n, D). ``inputs`` (n, S), when given, is what
-    the law sees instead of r (the effective proportions of the repetition law). The bootstrap
-    (``n_bootstrap`` > 0) resamples runs with the same counts for every domain (same seed) and
-    refits the domains in ``bootstrap_domains`` (all by default); the others repeat the point
-    estimate in every draw.
+    ``inputs`` (n, S), when given, is what the law (``law``, with its ``context``) sees instead of
+    the runs' proportions (the effective proportions of the repetition law). The bootstrap
+    (``options.n_bootstrap`` > 0) resamples runs with the same counts for every domain (same seed)
+    and refits the domains in ``options.bootstrap_domains`` (all by default); the others repeat
+    the point estimate in every draw. ``options.settings["max_iter"]``: iterations (500).
     """
-    r, losses = _check_data(r, losses)
+    o = options or FitOptions()
+    r, losses = _check_data(runs.r, runs.losses)
+    domains, loss, n_bootstrap, seed = runs.domains, o.loss, o.n_bootstrap, o.seed
+    max_iter = int(o.settings.get("max_iter", 500))
     x = r if inputs is None else np.asarray(inputs, dtype=np.float64)
     n_dom = losses.shape[1]
     thetas, diags = [], []
-    boot_sel = set(range(n_dom)) if bootstrap_domains is None else set(bootstrap_domains)
+    boot_sel = set(range(n_dom)) if o.bootstrap_domains is None else set(o.bootstrap_domains)
     draws_theta = []
     for i in range(n_dom):
         y = losses[:, i]
@@ -285,8 +292,8 @@ def fit_mixing_exp(r, losses, *, sources: Sequence[str], domains: Sequence[str],
         dt = np.stack(draws_theta, axis=1)  # (B, D, S + 1)
         draws = {"c": np.exp(dt[..., 0]), "w": dt[:, :, None, 1:]}
     ctx = np.zeros(1) if context is None else np.asarray(context, dtype=np.float64)
-    return FittedMixture(law=law, params=params, sources=tuple(sources), domains=tuple(domains),
-                         draws=draws, context=ctx, diagnostics=diags,
+    return FittedMixture(law=law or MIXING_EXP, params=params, sources=tuple(runs.sources),
+                         domains=tuple(domains), draws=draws, context=ctx, diagnostics=diags,
                          estimator={"method": "levenberg-marquardt", "loss": loss.kind,
                                     "delta": loss.delta, "space": "log",
                                     "n_bootstrap": n_bootstrap, "seed": seed})
@@ -336,20 +343,24 @@ _fit_surrogates_jit = jit(_fit_surrogates, static_argnames=("loss", "steps", "lr
 _fit_surrogates_boot_jit = jit(_fit_surrogates_boot, static_argnames=("loss", "steps", "lr"))
 
 
-def fit_mixing_mlp(r, losses, *, sources: Sequence[str], domains: Sequence[str], hidden: int = 4,
-                   steps: int = 2000, learning_rate: float = 0.01, init_scale: float = 0.1,
-                   loss: core.Loss = core.Loss("squared"), n_bootstrap: int = 0,
-                   bootstrap_domains: Optional[Sequence[int]] = None, seed: int = 0,
+def fit_mixing_mlp(runs: MixtureRuns, options: Optional[FitOptions] = None, *,
                    base: Optional[FittedMixture] = None) -> FittedMixture:
-    """The exp-activation surrogate, fitted with Adam from the ``mixing_exp`` fit (``base``).
+    """``mixing_mlp``'s fit: the exp-activation surrogate, fitted with Adam from the ``mixing_exp``
+    fit (``base``; fitted here when not given). ``options.settings``: ``hidden`` (4 terms),
+    ``steps`` (2000), ``learning_rate`` (0.01), ``init_scale`` (0.1).
 
     All domains are fitted in one vmapped call; the bootstrap refits the domains in
     ``bootstrap_domains`` on resampled runs (the core's resample counts for ``seed``, so the same
     runs as ``fit_mixing_exp`` with that seed) from the same initial point, in one more call.
     """
-    r, losses = _check_data(r, losses)
+    o = options or FitOptions()
+    r, losses = _check_data(runs.r, runs.losses)
+    loss, n_bootstrap, seed, settings = o.loss, o.n_bootstrap, o.seed, o.settings
+    hidden, steps = int(settings.get("hidden", 4)), int(settings.get("steps", 2000))
+    learning_rate = float(settings.get("learning_rate", 0.01))
+    init_scale = float(settings.get("init_scale", 0.1))
     if base is None:
-        base = fit_mixing_exp(r, losses, sources=sources, domains=domains, loss=loss)
+        base = fit_mixing_exp(runs, FitOptions(loss=loss))
     n_dom, s = losses.shape[1], r.shape[1]
     key = jax.random.key(seed)
     noise = init_scale * jax.random.normal(key, (n_dom, hidden, s), dtype=jnp.float64)
@@ -363,12 +374,12 @@ def fit_mixing_mlp(r, losses, *, sources: Sequence[str], domains: Sequence[str],
     pred = np.log(np.asarray(_predict_rows(MIXING_MLP, _jnp_tree(params), x, jnp.zeros(1))))
     diags = [{"domain": d, "objective": float(values[i]),
               "rmse_log": float(np.sqrt(np.mean((pred[:, i] - np.log(losses[:, i])) ** 2))),
-              "converged": True, "n_starts": 1} for i, d in enumerate(domains)]
+              "converged": True, "n_starts": 1} for i, d in enumerate(runs.domains)]
     draws = None
     if n_bootstrap > 0:
         from ..core.bootstrap import resample_counts
 
-        sel = list(range(n_dom)) if bootstrap_domains is None else sorted(bootstrap_domains)
+        sel = list(range(n_dom)) if o.bootstrap_domains is None else sorted(o.bootstrap_domains)
         counts = resample_counts(jax.random.key(seed), ones, n_bootstrap)
         sub = {"log_c": p0["log_c"][jnp.asarray(sel)], "w": p0["w"][jnp.asarray(sel)]}
         pb, _ = _fit_surrogates_boot_jit(sub, x, targets[:, jnp.asarray(sel)], counts, loss=loss,
@@ -378,8 +389,8 @@ def fit_mixing_mlp(r, losses, *, sources: Sequence[str], domains: Sequence[str],
         c[:, sel] = np.exp(np.asarray(pb["log_c"]))
         w[:, sel] = np.asarray(pb["w"])
         draws = {"c": c, "w": w}
-    return FittedMixture(law=MIXING_MLP, params=params, sources=tuple(sources),
-                         domains=tuple(domains), draws=draws, diagnostics=diags,
+    return FittedMixture(law=MIXING_MLP, params=params, sources=tuple(runs.sources),
+                         domains=tuple(runs.domains), draws=draws, diagnostics=diags,
                          estimator={"method": "adam", "hidden": hidden, "steps": steps,
                                     "learning_rate": learning_rate, "loss": loss.kind,
                                     "delta": loss.delta, "space": "log",
@@ -387,22 +398,86 @@ def fit_mixing_mlp(r, losses, *, sources: Sequence[str], domains: Sequence[str],
 
 
 def fit_mixture(r, losses, *, sources: Sequence[str], domains: Sequence[str],
-                law: str = "mixing_exp", n_bootstrap: int = 0, seed: int = 0,
-                **options: Any) -> FittedMixture:
-    """Fit a mixture law by name to proxy runs: ``r`` (n, S) proportions, ``losses`` (n, D).
+                law: Union[str, MixtureLaw] = "mixing_exp", n_bootstrap: int = 0, seed: int = 0,
+                loss: core.Loss = core.Loss("squared"), budget=None, unique_tokens=None,
+                bootstrap_domains: Optional[Sequence[int]] = None, **settings: Any) -> FittedMixture:
+    """Fit a mixture law to proxy runs: ``r`` (n, S) proportions, ``losses`` (n, D).
 
-    ``law`` is ``"mixing_exp"`` (Ye et al. 2024, :func:`fit_mixing_exp`) or ``"mixing_mlp"`` (the
-    exp-activation surrogate, :func:`fit_mixing_mlp`, started from the ``mixing_exp`` fit;
-    ``options`` take its ``hidden``, ``steps``, ``learning_rate``). The result feeds
-    :func:`.optimise.optimise_mixture` directly: ``optimise_mixture(fit, weights=...)``.
+    ``law`` is a built-in law's name (``"mixing_exp"``, Ye et al. 2024; ``"mixing_mlp"``, the
+    exp-activation surrogate started from the ``mixing_exp`` fit, ``settings`` taking its
+    ``hidden``, ``steps``, ``learning_rate``; ``"mixing_exp_repetition"``, which needs each run's
+    token ``budget`` (n,) and the sources' ``unique_tokens`` (S,)) or any :class:`MixtureLaw`,
+    e.g. one a plugin registers. The result feeds :func:`.optimise.optimise_mixture` directly:
+    ``optimise_mixture(fit, weights=...)``.
     """
-    common: Dict[str, Any] = dict(sources=sources, domains=domains, n_bootstrap=n_bootstrap,
-                                  seed=seed)
-    if law == "mixing_exp":
-        return fit_mixing_exp(r, losses, **common, **options)
-    if law == "mixing_mlp":
-        loss = options.pop("loss", core.Loss("squared"))
-        base = fit_mixing_exp(r, losses, sources=sources, domains=domains, loss=loss)
-        return fit_mixing_mlp(r, losses, base=base, loss=loss, **common, **options)
-    raise ValueError(f"unknown mixture law {law!r}; use 'mixing_exp' or 'mixing_mlp' (the "
-                     "repetition-aware law needs repetition_law(...) and fit_mixing_exp)")
+    core.enable_float64()
+    if isinstance(law, str):
+        known = {m.name: m for m in BUILTIN_LAWS}
+        if law not in known:
+            raise ValueError(f"unknown mixture law {law!r}{closest(law, list(known))}; built in: "
+                             f"{', '.join(known)} (or pass a MixtureLaw)")
+        law = known[law]
+    r, losses = _check_data(r, losses)
+    runs = MixtureRuns(r=r, losses=losses, sources=tuple(sources), domains=tuple(domains),
+                       budget=None if budget is None else np.asarray(budget, dtype=np.float64))
+    return law.fit(runs, FitOptions(loss=loss, n_bootstrap=n_bootstrap, seed=seed,
+                                    bootstrap_domains=bootstrap_domains, settings=settings,
+                                    unique_tokens=None if unique_tokens is None else
+                                    np.asarray(unique_tokens, dtype=np.float64)))
+
+
+# --- the built-in laws: what a fit_mixture task (or a plugin's law) runs -------------------------
+
+
+def _fit_repetition(runs: MixtureRuns, o: FitOptions) -> FittedMixture:
+    if o.unique_tokens is None or runs.budget is None:
+        raise FitError("mixing_exp_repetition needs the unique tokens of every source and the "
+                       "token budget of every run")
+    r_star = float(o.settings.get("r_star", R_STAR_MUENNIGHOFF))
+    u = np.asarray(o.unique_tokens, dtype=np.float64)
+    eff = np.asarray(jax.vmap(lambda r, t: effective_proportions(r, t, jnp.asarray(u), r_star))(
+        jnp.asarray(runs.r), jnp.asarray(runs.budget)))
+    return fit_mixing_exp(runs, o, law=repetition_law(tuple(u), r_star), inputs=eff,
+                          context=np.array([float(np.median(runs.budget))]))
+
+
+_EXP_PARAMETERS = (
+    ("c", "per domain: the loss the mixture cannot remove (c_i > 0)"),
+    ("k", "per domain: the scale of the reducible loss, k_i = exp(mean_j w_ij)"),
+    ("t", "per domain and source: the effect of the source's proportion, gauge sum_j t_ij = 0"))
+
+MIXING_EXP = MixtureLaw(
+    name="mixing_exp",
+    formula="L_i(r) = c_i + k_i exp(sum_j t_ij r_j)",
+    reference="Ye et al. 2024, 'Data Mixing Laws: Optimizing Data Mixtures by Predicting Language "
+              "Modeling Performance'",
+    predict=sum_exp_predict, fit=fit_mixing_exp, parameters=_EXP_PARAMETERS,
+    description="Validation loss per domain against the training mixture's proportions; fitted "
+                "per domain by Levenberg-Marquardt on log residuals.",
+)
+
+MIXING_EXP_REPETITION = MixtureLaw(
+    name="mixing_exp_repetition",
+    formula="L_i(r) = c_i + k_i exp(sum_j t_ij r~_j), r~_j = D'_j / sum_k D'_k, "
+            "D'_j = min(r_j T, U_j) + U_j R* (1 - exp(-R_j / R*)), R_j = max(r_j T / U_j - 1, 0)",
+    reference="Ye et al. 2024 (mixing law) with Muennighoff et al. 2023 (effective data under "
+              "repetition)",
+    predict=None, fit=_fit_repetition, parameters=_EXP_PARAMETERS,
+    requires=("unique_tokens", "budget_column"), budget_context=True,
+    description="mixing_exp of the effective mixture when sources repeat within the budget T "
+                "(R* = 15.39, Muennighoff's R*_D; spec key r_star).",
+)
+
+MIXING_MLP = MixtureLaw(
+    name="mixing_mlp",
+    formula="L_i(r) = c_i + sum_h exp(w_ih . r)  (exp-activation network, positive output weights)",
+    reference="Ye et al. 2024 (MixtureMLP in yegcjs/mixinglaws); RegMix, Liu et al. 2024 "
+              "(regression on proxy runs)",
+    predict=sum_exp_predict, fit=fit_mixing_mlp,
+    parameters=(("c", "per domain: the loss floor"),
+                ("w", "per domain, term h and source: the exponent's weights (spec key hidden: H)")),
+    description="A regression surrogate with H exponential terms, fitted with Adam from the "
+                "mixing_exp fit (spec keys hidden, steps, learning_rate).",
+)
+
+BUILTIN_LAWS = (MIXING_EXP, MIXING_EXP_REPETITION, MIXING_MLP)

@@ -271,6 +271,7 @@ def run_fold(curves: Curves, test: Sequence[int], cfg: PipelineConfig,
     ``step`` may carry an unshared step stage already fitted on *all* mixtures (curves are
     independent, so reusing them leaks nothing); it is cut down to the training mixtures.
     """
+    from .data import MixtureRuns
     from .laws import fit_mixing_exp
 
     test = tuple(sorted(int(t) for t in test))
@@ -285,15 +286,16 @@ def run_fold(curves: Curves, test: Sequence[int], cfg: PipelineConfig,
     size = size_stage(step.sizes, step.predicted, labels, curves.domains, cfg)
     r_train, r_test = curves.mixtures[list(train)], curves.mixtures[list(test)]
     try:
-        mixing = fit_mixing_exp(r_train, size.predicted, sources=curves.sources,
-                                domains=curves.domains)
+        mixing = fit_mixing_exp(MixtureRuns(r=r_train, losses=size.predicted,
+                                            sources=curves.sources, domains=curves.domains))
     except FitError as exc:
         raise FitError(f"mixing law: {exc}") from None
     target = curves.at(cfg.target_size, cfg.target_step)
     only = None
     if np.all(np.isfinite(target[list(train)])):
-        only = fit_mixing_exp(r_train, target[list(train)], sources=curves.sources,
-                              domains=curves.domains).predict(r_test)
+        only = fit_mixing_exp(MixtureRuns(r=r_train, losses=target[list(train)],
+                                          sources=curves.sources,
+                                          domains=curves.domains)).predict(r_test)
     return Fold(train=train, test=test, step=step, size=size, mixing=mixing,
                 predicted=mixing.predict(r_test), actual=target[list(test)], mixing_only=only)
 

@@ -16,9 +16,9 @@ import attrs
 import numpy as np
 
 from ..errors import DataError, closest
-from ..results import jsonable
 from ..fields import field, non_negative, positive
-from .data import ROW_SUM_TOLERANCE, match_columns
+from ..results import jsonable
+from .data import ROW_SUM_TOLERANCE, match_columns, unknown_datasets
 
 REFERENCE = ("Ye et al. 2024, 'Data Mixing Laws: Optimizing Data Mixtures by Predicting Language "
              "Modeling Performance' (arXiv:2403.16952), nested step, size and mixing laws")
@@ -68,14 +68,9 @@ class MixturePipelineTask:
         "Also run the pipeline once per mixture, holding that one out."))
 
     def check(self, spec, registry) -> List[tuple]:
-        out: List[tuple] = []
-        names = sorted(spec.datasets)
+        out = unknown_datasets(spec, [(("datasets", i), d) for i, d in enumerate(self.datasets)])
         if not self.datasets:
             out.append((("datasets",), "give at least one dataset"))
-        for i, d in enumerate(self.datasets):
-            if d not in spec.datasets:
-                out.append((("datasets", i), f"no dataset {d!r}{closest(d, names)}; the spec "
-                            f"defines {', '.join(names) or 'none'}"))
         for key, allowed in (("step_shared", STEP_PARAMS), ("size_shared", SIZE_PARAMS),
                              ("size_fixed", SIZE_PARAMS)):
             for n in getattr(self, key):

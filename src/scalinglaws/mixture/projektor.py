@@ -62,12 +62,13 @@ validation points get b_j = 1 / m.
    dW/dp_i from the potentials (per size samples: w1 dL_1/dp + w2 dL_2/dp, each term with its own
    W_k and dW_k/dp, and one set of warm-started potentials per size). The paper's update uses (b2_i p_i^2
    + b1_i p_i + b0) G_i, the multiplier of source i alone, in place of B(p) G_i; we use the
-   exact gradient. Step sizes follow the backtracking rule of :mod:`.optimise` (grow 1.5 on
-   acceptance, halve on rejection; the paper uses a fixed geometric decay). Every start is vmapped
-   and the whole search is one jitted program. Sinkhorn is warm-started from the potentials of the
-   previous iterate (``inner`` iterations per evaluation, at the target eps) instead of solved from
-   scratch: successive mixtures are close, so a few sweeps suffice, and each iteration refreshes
-   the current point's potentials before comparing values (so acceptance compares like with like).
+   exact gradient. Steps are the mixture optimiser's projected-gradient kernel (:mod:`.kernel`:
+   backtracking, grow 1.5 on acceptance, halve on rejection; the paper uses a fixed geometric
+   decay). Every start is vmapped and the whole search is one jitted program. Sinkhorn is
+   warm-started from the potentials of the previous iterate (``inner`` iterations per evaluation,
+   at the target eps) instead of solved from scratch: successive mixtures are close, so a few
+   sweeps suffice, and each iteration refreshes the current point's potentials before comparing
+   values (so acceptance compares like with like).
    The chosen mixture is then re-evaluated with a full annealed Sinkhorn solve.
 
 Everything here is a pure function of float64 arrays; the host-side helpers check shapes and
@@ -82,15 +83,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..core import enable_float64
 from ..core._jit import jit
 from ..errors import FitError
+from . import kernel
 from .simplex import bounds, check_feasible, project
 from .sinkhorn import sinkhorn_cost, squared_distances, sweep
 
 EPS = 0.05  # entropic regularisation, relative to the largest squared distance
 ITERATIONS = 300  # Sinkhorn sweeps of a full (annealed) solve
 ANNEAL = 100
-GROW, SHRINK, ETA0, ETA_MAX = 1.5, 0.5, 1e-2, 1e3
 ACTIVE_TOL = 1e-9
 REFERENCE = ("Kang, Just, Sahu & Jia 2023, \"Performance Scaling via Optimal Transport: Enabling "
              "Data Selection from Partially Revealed Sources\" (NeurIPS 2023, arXiv:2307.02460)")
@@ -110,6 +112,7 @@ class Clouds(NamedTuple):
 
 def make_clouds(features: Sequence, validation) -> Clouds:
     """Stack per-source feature arrays ((n_i, d) each) and the validation set ((m, d))."""
+    enable_float64()
     feats = [np.asarray(f, dtype=np.float64) for f in features]
     val = np.asarray(validation, dtype=np.float64)
     if not feats:
@@ -176,6 +179,7 @@ _distances_jit = jit(jax.vmap(_distance, in_axes=(0, None, None, None, None)),
 def ot_distance(p, clouds: Clouds, *, eps: float = EPS, iterations: int = ITERATIONS,
                 anneal: int = ANNEAL) -> OTDistance:
     """OT between the mixture ``p`` (S,) of the revealed samples and the validation set."""
+    enable_float64()
     return _distance_jit(jnp.asarray(p, jnp.float64), clouds, float(eps), int(iterations),
                          int(anneal))
 
@@ -183,6 +187,7 @@ def ot_distance(p, clouds: Clouds, *, eps: float = EPS, iterations: int = ITERAT
 def ot_distances(ps, clouds: Clouds, *, eps: float = EPS, iterations: int = ITERATIONS,
                  anneal: int = ANNEAL) -> OTDistance:
     """:func:`ot_distance` for every row of ``ps`` (K, S), vmapped (one compilation)."""
+    enable_float64()
     return _distances_jit(jnp.asarray(ps, jnp.float64), clouds, float(eps), int(iterations),
                           int(anneal))
 
@@ -200,6 +205,7 @@ class Coefficients(NamedTuple):
 
 
 def coefficients(b2, b1, c2, c1, b0=0.0, c0=0.0) -> Coefficients:
+    enable_float64()
     as64 = lambda v: jnp.asarray(v, jnp.float64)  # noqa: E731
     return Coefficients(as64(b2), as64(b1), as64(b0), as64(c2), as64(c1), as64(c0))
 
@@ -350,30 +356,25 @@ def _evaluate(st: _Setup, p, pots, inner: int):
     val, grad = vals[0], grads[0]
     for v, d in zip(vals[1:], grads[1:]):
         val, grad = val + v, grad + d
-    return tuple(new), st.sign * val, st.sign * grad
+    return st.sign * val, st.sign * grad, tuple(new)
 
 
-def _pg_step(st: _Setup, inner: int, state):
-    p, pots, _, _, eta = state
-    pots, val, grad = _evaluate(st, p, pots, inner)  # fresh value at the current point
-    cand = project(p - eta * grad, st.lower, st.upper)
-    pots_c, val_c, grad_c = _evaluate(st, cand, pots, inner)
-    d = cand - p
-    bound = val + grad @ d + (d @ d) / (2.0 * eta)
-    ok = jnp.isfinite(val_c) & (val_c <= bound + 1e-13 * jnp.abs(val))
-    pick = lambda new, old: jnp.where(ok, new, old)  # noqa: E731
-    return (pick(cand, p), jax.tree_util.tree_map(pick, pots_c, pots), pick(val_c, val),
-            pick(grad_c, grad), jnp.where(ok, jnp.minimum(eta * GROW, ETA_MAX), eta * SHRINK))
+def _pg_step(st: _Setup, inner: int, state: kernel.PGState) -> kernel.PGState:
+    """The kernel's step, after refreshing the potentials (and so the value) at the current point
+    so that acceptance compares like with like."""
+    val, grad, pots = _evaluate(st, state.x, state.aux, inner)
+    return kernel.pg_step(lambda x, aux: _evaluate(st, x, aux, inner),
+                          lambda v: project(v, st.lower, st.upper),
+                          state._replace(value=val, grad=grad, aux=pots), slack=1e-13)
 
 
-def _init(st: _Setup, p, eps: float, iterations: int, anneal: int):
+def _init(st: _Setup, p, eps: float, iterations: int, anneal: int) -> kernel.PGState:
     pots = []
     for t in st.terms:
         a = sample_weights(p, t.clouds)
         s = sinkhorn_cost(t.cost, a, jnp.exp(t.lb), eps=eps, iterations=iterations, anneal=anneal)
         pots.append((s.f, s.g))
-    pots, val, grad = _evaluate(st, p, tuple(pots), 0)
-    return p, pots, val, grad, jnp.asarray(ETA0, p.dtype)
+    return kernel.pg_init(lambda x, aux: _evaluate(st, x, aux, 0), p, tuple(pots))
 
 
 class Selection(NamedTuple):
@@ -395,24 +396,6 @@ class Selection(NamedTuple):
         return self.ots[0]
 
 
-def _stationarity(p, grad, lower, upper):
-    at_lower = p <= lower + ACTIVE_TOL
-    at_upper = (p >= upper - ACTIVE_TOL) & ~at_lower
-    free = ~(at_lower | at_upper)
-    n_free = jnp.sum(free)
-    nu = -jnp.sum(jnp.where(free, grad, 0.0)) / jnp.maximum(n_free, 1)
-    lo = jnp.max(jnp.where(at_lower, -grad, -jnp.inf))
-    hi = jnp.min(jnp.where(at_upper, -grad, jnp.inf))
-    mid = jnp.where(jnp.isfinite(lo) & jnp.isfinite(hi), 0.5 * (lo + hi),
-                    jnp.where(jnp.isfinite(lo), lo, hi))
-    nu = jnp.where(n_free > 0, nu, mid)
-    r = grad + nu  # >= 0 at a lower bound, <= 0 at an upper bound, 0 when free
-    viol = jnp.max(jnp.concatenate([jnp.where(free, jnp.abs(r), 0.0),
-                                    jnp.where(at_lower, jnp.maximum(-r, 0.0), 0.0),
-                                    jnp.where(at_upper, jnp.maximum(r, 0.0), 0.0)]))
-    return r, viol, at_lower, at_upper
-
-
 def _select(models, lower, upper, starts, sign, *, eps: float, iterations: int, anneal: int,
             steps: int, inner: int, polish: int, polish_inner: int) -> Selection:
     """``models``: a tuple of (weight, theta, clouds), the objective sum_k weight_k L_k(p)."""
@@ -424,14 +407,11 @@ def _select(models, lower, upper, starts, sign, *, eps: float, iterations: int, 
                            jnp.maximum(jnp.max(cost), 1e-300) * eps))
     st = _Setup(tuple(terms), lower, upper, sign)
     starts = jax.vmap(lambda v: project(v, lower, upper))(starts)
-    states = jax.vmap(lambda p: _init(st, p, eps, iterations, anneal))(starts)
-    step = jax.vmap(lambda s: _pg_step(st, inner, s))
-    states = jax.lax.fori_loop(0, steps, lambda _, s: step(s), states)
-    values = states[2]
-    best = jnp.argmin(jnp.where(jnp.isfinite(values), values, jnp.inf))
-    state = jax.tree_util.tree_map(lambda x: x[best], states)
-    state = jax.lax.fori_loop(0, polish, lambda _, s: _pg_step(st, polish_inner, s), state)
-    p = state[0]
+    states = kernel.screen(lambda p: _init(st, p, eps, iterations, anneal),
+                           lambda s: _pg_step(st, inner, s), starts, steps)
+    state = jax.lax.fori_loop(0, polish, lambda _, s: _pg_step(st, polish_inner, s),
+                              kernel.best(states))
+    p = state.x
     ots = tuple(_distance(p, t.clouds, eps, iterations, anneal) for t in terms)
     if len(terms) == 1:
         predicted = predict(terms[0].theta, p, ots[0].value)
@@ -440,16 +420,22 @@ def _select(models, lower, upper, starts, sign, *, eps: float, iterations: int, 
         predicted = sum(t.weight * predict(t.theta, p, ot.value) for t, ot in zip(terms, ots))
         grad = sum(t.weight * predict_grad(t.theta, p, ot.value, ot.grad)
                    for t, ot in zip(terms, ots))
-    r, viol, at_lower, at_upper = _stationarity(p, sign * grad, lower, upper)
-    return Selection(p, predicted, ots, sign * r, viol, at_lower, at_upper, sign * values)
+    # kernel.kkt's marginal value is -(g + nu): the centred gradient is its negative.
+    _, marginal, at_lower, at_upper, viol = kernel.kkt(p, sign * grad, lower, upper, ACTIVE_TOL)
+    return Selection(p, predicted, ots, -sign * marginal, viol, at_lower, at_upper,
+                     sign * states.value)
 
 
 _select_jit = jit(_select, static_argnames=("eps", "iterations", "anneal", "steps", "inner",
                                             "polish", "polish_inner"))
 
 
-def _run_select(models, s: int, lower, upper, maximise: bool, n_starts: int, seed: int,
-                names: Optional[Sequence[str]], **static) -> Selection:
+def _run_select(models, s: int, *, lower=None, upper=None, maximise: bool = False,
+                n_starts: int = 16, seed: int = 0, steps: int = 150, inner: int = 10,
+                polish: int = 100, polish_inner: int = 40, eps: float = EPS,
+                iterations: int = ITERATIONS, anneal: int = ANNEAL,
+                names: Optional[Sequence[str]] = None) -> Selection:
+    enable_float64()
     lo, up = bounds(s, lower, upper)
     up = np.minimum(up, 1.0)
     check_feasible(lo, up, names)
@@ -459,45 +445,37 @@ def _run_select(models, s: int, lower, upper, maximise: bool, n_starts: int, see
                     jax.tree_util.tree_map(lambda x: jnp.asarray(x, jnp.float64), theta), clouds)
                    for w, theta, clouds in models)
     return _select_jit(models, jnp.asarray(lo), jnp.asarray(up), starts,
-                       jnp.asarray(-1.0 if maximise else 1.0),
-                       **{k: float(v) if k == "eps" else int(v) for k, v in static.items()})
+                       jnp.asarray(-1.0 if maximise else 1.0), steps=int(steps), inner=int(inner),
+                       polish=int(polish), polish_inner=int(polish_inner), eps=float(eps),
+                       iterations=int(iterations), anneal=int(anneal))
 
 
-def select(theta: Coefficients, clouds: Clouds, *, lower=None, upper=None, maximise: bool = False,
-           n_starts: int = 16, seed: int = 0, steps: int = 150, inner: int = 10,
-           polish: int = 100, polish_inner: int = 40, eps: float = EPS,
-           iterations: int = ITERATIONS, anneal: int = ANNEAL,
-           names: Optional[Sequence[str]] = None) -> Selection:
-    """The mixture minimising (or, with ``maximise``, maximising) the predicted performance
+def select(theta: Coefficients, clouds: Clouds, **options) -> Selection:
+    """The mixture minimising (or, with ``maximise=True``, maximising) the predicted performance
     B(p) W(p) + C(p) with coefficients ``theta`` (e.g. :func:`interpolate` at the target size)
     over {sum p = 1, lower <= p <= upper}.
 
-    ``n_starts`` projected Dirichlet(1) starts run ``steps`` projected-gradient iterations each
-    (``inner`` warm Sinkhorn sweeps per evaluation), vmapped; the best runs ``polish`` more with
-    ``polish_inner`` sweeps. One compilation per problem shape and set of static options.
-    Raises :class:`.simplex.InfeasibleMixture` when no mixture meets the bounds.
+    Options: ``lower``, ``upper`` (S,) bounds (0 and 1); ``n_starts`` (16) projected Dirichlet(1)
+    starts, drawn with ``seed`` (0), run ``steps`` (150) projected-gradient iterations each
+    (``inner``, 10, warm Sinkhorn sweeps per evaluation), vmapped; the best runs ``polish`` (100)
+    more with ``polish_inner`` (40) sweeps; ``eps``, ``iterations``, ``anneal``: the OT distance's
+    (:func:`ot_distance`); ``names``: the sources, for messages. One compilation per problem shape
+    and set of static options. Raises :class:`.simplex.InfeasibleMixture` when no mixture meets
+    the bounds.
     """
-    return _run_select(((1.0, theta, clouds),), int(clouds.counts.shape[0]), lower, upper,
-                       maximise, n_starts, seed, names, steps=steps, inner=inner, polish=polish,
-                       polish_inner=polish_inner, eps=eps, iterations=iterations, anneal=anneal)
+    return _run_select(((1.0, theta, clouds),), int(clouds.counts.shape[0]), **options)
 
 
 def select_mapped(theta1: Coefficients, clouds1: Clouds, theta2: Coefficients, clouds2: Clouds,
-                  size, n1, n2, *, lower=None, upper=None, maximise: bool = False,
-                  n_starts: int = 16, seed: int = 0, steps: int = 150, inner: int = 10,
-                  polish: int = 100, polish_inner: int = 40, eps: float = EPS,
-                  iterations: int = ITERATIONS, anneal: int = ANNEAL,
-                  names: Optional[Sequence[str]] = None) -> Selection:
-    """:func:`select` for the log-N mapping of predictions when each pilot size has its own
-    revealed samples: minimise L(N, p) = w1 L_1(p) + w2 L_2(p) (:func:`predict_mapped`), L_k with
-    coefficients ``theta_k`` and the OT distance to ``clouds_k``. The gradient is
-    w1 dL_1/dp + w2 dL_2/dp, each with its own size's OT gradient. ``ots`` of the result holds
-    the distance at each pilot size (N1, N2)."""
+                  size, n1, n2, **options) -> Selection:
+    """:func:`select` (with its options) for the log-N mapping of predictions when each pilot size
+    has its own revealed samples: minimise L(N, p) = w1 L_1(p) + w2 L_2(p)
+    (:func:`predict_mapped`), L_k with coefficients ``theta_k`` and the OT distance to
+    ``clouds_k``. The gradient is w1 dL_1/dp + w2 dL_2/dp, each with its own size's OT gradient.
+    ``ots`` of the result holds the distance at each pilot size (N1, N2)."""
     s1, s2 = int(clouds1.counts.shape[0]), int(clouds2.counts.shape[0])
     if s1 != s2:
         raise ValueError(f"the two pilot sizes have revealed samples of {s1} and {s2} sources; "
                          "give every size the same sources")
     w1, w2 = size_weights(size, n1, n2)
-    return _run_select(((w1, theta1, clouds1), (w2, theta2, clouds2)), s1, lower, upper,
-                       maximise, n_starts, seed, names, steps=steps, inner=inner, polish=polish,
-                       polish_inner=polish_inner, eps=eps, iterations=iterations, anneal=anneal)
+    return _run_select(((w1, theta1, clouds1), (w2, theta2, clouds2)), s1, **options)

@@ -1,15 +1,15 @@
 """The `select_sources` task: projektor (Kang et al. 2023) from pilot runs and revealed samples.
 
-Inputs (paths relative to the spec's folder):
+Inputs, every one a dataset of the spec (read by its data source, as every task reads data):
 
-* a dataset of pilot runs: one proportion column per source (``source_columns``, default
-  ``p_{}``), the run's data size (``size_column``, default ``N``) and its observed performance
+* the pilot runs: one proportion column per source (``source_columns``, default ``p_{}``), the
+  run's data size (``size_column``, default ``N``) and its observed performance
   (``performance_column``, default ``loss``); runs at exactly two sizes N1 < N2 (or the two named
   in ``pilot_sizes``: runs at other sizes are held out and scored against the projection);
-* one feature file per source with that source's revealed samples, and one with the validation
-  set: a ``.npy`` array (n, d) (read with ``np.load(allow_pickle=False)``) or a ``.csv`` of
-  numbers, one sample per row, an optional header line;
-* optionally (``sources_by_size``) other feature files for a pilot size, when the pilot training
+* per source, a dataset of its revealed samples, and one of the validation set: one sample per
+  row, every column a feature (e.g. ``{source: csv, path: features/web.csv}``, with ``header:
+  false`` and ``names:`` for a file of bare numbers);
+* optionally (``sources_by_size``) other sample datasets for a pilot size, when the pilot training
   data of each size reveal different samples: the OT distance, the fit and the selection's
   gradient are then per size, and the predictions (not the coefficients) are mapped in ln N.
 
@@ -20,73 +20,26 @@ projected-gradient selection of the mixture within ``lower``/``upper``.
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
 from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
 import attrs
 import numpy as np
 
 from ..errors import DataError, closest
-from ..results import jsonable
 from ..fields import at_least, field, one_of, positive
-from .data import ROW_SUM_TOLERANCE, match_columns
+from ..results import jsonable
+from .data import ROW_SUM_TOLERANCE, match_columns, per_source, proportions, unknown_datasets
 
 KIND = "select_sources"
 
 
-# --- feature files -----------------------------------------------------------------------------
-def _csv_features(path: Path, label: str) -> np.ndarray:
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = [(i, r) for i, r in enumerate(csv.reader(fh), start=1)
-                if r and not r[0].lstrip().startswith("#")]
-    if rows:
-        try:
-            [float(c) for c in rows[0][1]]
-        except ValueError:  # a header line (feature names)
-            rows = rows[1:]
-    if not rows:
-        raise DataError("no samples; the file needs one row of numbers per sample", source=label)
-    width = len(rows[0][1])
-    out = np.empty((len(rows), width))
-    for k, (line, cells) in enumerate(rows):
-        if len(cells) != width:
-            raise DataError(f"{len(cells)} values where the first sample has {width}; every sample "
-                            "needs the same features", source=label, row=line)
-        for j, c in enumerate(cells):
-            try:
-                out[k, j] = float(c)
-            except ValueError:
-                raise DataError(f"{c!r} is not a number (column {j + 1}); fix the cell",
-                                source=label, row=line) from None
-    return out
-
-
-def load_features(base_dir: str, path: str) -> np.ndarray:
-    """Samples (n, d) from a ``.npy`` or ``.csv`` file, relative to ``base_dir``."""
-    file = Path(base_dir) / path
-    if not file.is_file():
-        raise DataError(f"no such file ({file.resolve()}); check the path (relative to the spec's "
-                        "folder)", source=path)
-    if file.suffix == ".npy":
-        try:
-            arr = np.load(file, allow_pickle=False)
-        except ValueError as exc:
-            raise DataError(f"not a plain numeric .npy array ({exc})", source=path) from None
-        if arr.dtype.kind not in "fiu":
-            raise DataError(f"the array holds {arr.dtype}, not numbers", source=path)
-        arr = np.asarray(arr, dtype=np.float64)
-    else:
-        arr = _csv_features(file, path)
-    if arr.ndim != 2:
-        raise DataError(f"expected a 2-d array (samples x features), got shape {arr.shape}",
-                        source=path)
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise DataError(f"value {arr[i, j]!r} (feature {j + 1}) is not finite", source=path,
-                        row=int(i) + 1)
-    return arr
+# --- revealed samples -------------------------------------------------------------------------
+def features(table) -> np.ndarray:
+    """Samples (n, d) from a dataset: one row per sample, every column a feature."""
+    if len(table) == 0:
+        raise DataError("no samples; the dataset needs one row of numbers per sample",
+                        source=table.source)
+    return np.column_stack([table.numeric(c) for c in table.names])
 
 
 # --- pilot runs --------------------------------------------------------------------------------
@@ -102,26 +55,11 @@ class Pilots:
 def load_pilots(table, sources, source_columns: str, size_column: str,
                 performance_column: str) -> Pilots:
     _, cols = match_columns(table.names, source_columns, sources, "source", table.source)
-    p = np.column_stack([table.numeric(c) for c in cols])
-    if np.any(p < 0):
-        i, j = np.argwhere(p < 0)[0]
-        raise DataError(f"proportion {p[i, j]} < 0", source=table.source,
-                        row=table.row_label(int(i)), column=cols[j])
-    sums = p.sum(axis=1)
-    bad = np.abs(sums - 1.0) > ROW_SUM_TOLERANCE
-    if np.any(bad):
-        i = int(np.argmax(bad))
-        raise DataError(f"the proportions ({', '.join(cols)}) sum to {sums[i]:.6g}, not 1; is a "
-                        "source missing from `sources`?", source=table.source,
-                        row=table.row_label(i))
-    notes = []
-    dev = float(np.max(np.abs(sums - 1.0)))
-    if dev > 1e-12:
-        notes.append(f"pilot proportions renormalised to sum to one (largest deviation {dev:.3g})")
+    p, notes = proportions(table, cols)
     size = table.numeric(size_column, positive=True, why=" (the pilot run's data size)")
     perf = table.numeric(performance_column)
     rows = np.array([table.row_label(i) for i in range(len(table))])
-    return Pilots(p=p / sums[:, None], size=size, performance=perf, rows=rows, notes=notes)
+    return Pilots(p=p, size=size, performance=perf, rows=rows, notes=notes)
 
 
 # --- the task ----------------------------------------------------------------------------------
@@ -133,12 +71,12 @@ class SelectSourcesTask:
     dataset: str = field(doc=(
         "Dataset of pilot runs: a proportion column per source, the data size and the performance."))
     sources: dict[str, str] = field(doc=(
-        "Source name -> file of its revealed samples (.npy or .csv, one sample per row), relative "
-        "to the spec: `{web: features/web.csv, code: features/code.npy}`."))
-    validation: str = field(doc="File of the validation samples (same features), relative to the spec.")
+        "Source name -> dataset of its revealed samples (one sample per row, every column a "
+        "feature): `{web: web_samples, code: code_samples}`."))
+    validation: str = field(doc="Dataset of the validation samples (the same features).")
     sources_by_size: dict[float, dict[str, str]] = field(factory=dict, doc=(
-        "Pilot size -> {source: file}: revealed samples that differ by pilot size, "
-        "`{1000: {web: f/web_1k.csv}, 4000: {web: f/web_4k.csv}}` (sources or sizes not listed use "
+        "Pilot size -> {source: dataset}: revealed samples that differ by pilot size, "
+        "`{1000: {web: web_1k}, 4000: {web: web_4k}}` (sources or sizes not listed use "
         "`sources`). Each size then has its own OT distance and fit, and the predictions, not the "
         "coefficients, are mapped in ln N. Default: `sources` for both sizes."))
     target_size: float = field(validator=positive, doc=(
@@ -162,32 +100,23 @@ class SelectSourcesTask:
     steps: int = field(default=150, validator=at_least(1), doc="Iterations for every start.")
 
     def check(self, spec, registry) -> List[tuple]:
-        out: List[tuple] = []
-        names = sorted(spec.datasets)
-        if self.dataset not in spec.datasets:
-            out.append((("dataset",), f"no dataset {self.dataset!r}{closest(self.dataset, names)}; "
-                        f"the spec defines {', '.join(names) or 'none'}"))
-        if not self.sources:
-            out.append((("sources",), "give at least one source: `{name: file of its samples}`"))
-        base = Path(spec.base_dir)
-        files: List[Tuple[tuple, str]] = [(("sources", s), f) for s, f in self.sources.items()]
-        for where, f in files + [(("validation",), self.validation)]:
-            if not (base / f).is_file():
-                out.append((where, f"no such file {f!r} (looked in {base.resolve()})"))
+        named = [(("dataset",), self.dataset), (("validation",), self.validation)]
+        named += [(("sources", s), d) for s, d in self.sources.items()]
+        out: List[tuple] = [] if self.sources else [
+            (("sources",), "give at least one source: `{name: dataset of its samples}`")]
         for n, by_size in self.sources_by_size.items():
             key = int(n) if float(n).is_integer() else n  # as written: `1000`, not `1000.0`
             if self.pilot_sizes and n not in self.pilot_sizes:
                 out.append((("sources_by_size", key), f"{n:g} is not one of `pilot_sizes` ("
-                            f"{', '.join(f'{v:g}' for v in self.pilot_sizes)}); key the files by "
-                            "a pilot size"))
+                            f"{', '.join(f'{v:g}' for v in self.pilot_sizes)}); key the datasets "
+                            "by a pilot size"))
             for s, f in by_size.items():
                 if s not in self.sources:
                     out.append((("sources_by_size", key, s), f"source {s!r}"
                                 f"{closest(s, list(self.sources))} is not in `sources` "
                                 f"({', '.join(self.sources)}); list every source in `sources`"))
-                elif not (base / f).is_file():
-                    out.append((("sources_by_size", key, s), f"no such file {f!r} (looked in "
-                                f"{base.resolve()})"))
+                else:
+                    named.append((("sources_by_size", key, s), f))
         for which in ("lower", "upper"):
             for s in getattr(self, which):
                 if s not in self.sources:
@@ -198,7 +127,7 @@ class SelectSourcesTask:
                                  or min(self.pilot_sizes) <= 0):
             out.append((("pilot_sizes",), f"expected two different sizes > 0, got "
                         f"{list(self.pilot_sizes)}"))
-        return out
+        return unknown_datasets(spec, named) + out
 
     def _sizes(self, pilots: Pilots, source: str) -> Tuple[float, float]:
         present = sorted(set(float(v) for v in pilots.size))
@@ -217,14 +146,6 @@ class SelectSourcesTask:
                             "`pilot_sizes: [N1, N2]`", source=source, column=self.size_column)
         return present[0], present[1]
 
-    def _bounds(self, which: str, default: float) -> np.ndarray:
-        values = getattr(self, which)
-        bad = [s for s in values if s not in self.sources]
-        if bad:
-            raise DataError(f"{which}: source {bad[0]!r}{closest(bad[0], list(self.sources))} is not "
-                            f"in `sources` ({', '.join(self.sources)})")
-        return np.array([float(values.get(s, default)) for s in self.sources])
-
     def _clouds(self, ctx, names, sizes, source: str):
         """One :class:`.projektor.Clouds` for both sizes, or (with ``sources_by_size``) one per
         size; and the notes on the samples."""
@@ -233,21 +154,19 @@ class SelectSourcesTask:
         for n in self.sources_by_size:
             if n not in sizes:
                 raise DataError(f"sources_by_size: {n:g} is not a pilot size (the pilot sizes are "
-                                f"{', '.join(f'{v:g}' for v in sizes)}); key the files by N1 or N2",
-                                source=source, column=self.size_column)
-        val = load_features(ctx.base_dir, self.validation)
-        cache: Dict[str, np.ndarray] = {}
+                                f"{', '.join(f'{v:g}' for v in sizes)}); key the datasets by N1 or "
+                                "N2", source=source, column=self.size_column)
+        val = features(ctx.table(self.validation))
 
-        def cloud(files: Dict[str, str], key: str):
+        def cloud(datasets: Dict[str, str], key: str):
             feats = []
             for s in names:
-                if files[s] not in cache:
-                    cache[files[s]] = load_features(ctx.base_dir, files[s])
-                f = cache[files[s]]
+                table = ctx.table(datasets[s])  # loaded once per dataset, however often named
+                f = features(table)
                 if f.shape[1] != val.shape[1]:
                     raise DataError(f"source {s!r} ({key}) has {f.shape[1]} features per sample but "
                                     f"the validation set ({self.validation}) has {val.shape[1]}",
-                                    source=files[s])
+                                    source=table.source)
                 feats.append(f)
             return pj.make_clouds(feats, val), feats
 
@@ -257,8 +176,8 @@ class SelectSourcesTask:
                 f"{len(val)} validation samples"]
         out, notes = [], []
         for n in sizes:
-            files = {**self.sources, **self.sources_by_size.get(n, {})}
-            clouds, feats = cloud(files, f"`sources_by_size` at {n:g}")
+            datasets = {**self.sources, **self.sources_by_size.get(n, {})}
+            clouds, feats = cloud(datasets, f"`sources_by_size` at {n:g}")
             out.append(clouds)
             notes.append(f"N = {n:g}: " + ", ".join(f"{len(f)} revealed samples of {s}"
                                                    for s, f in zip(names, feats)))
@@ -291,7 +210,8 @@ class SelectSourcesTask:
             mask = pilots.size == n
             fits[n] = pj.fit_coefficients(pilots.p[mask], own[n][mask], pilots.performance[mask],
                                           size=n)
-        lower, upper = self._bounds("lower", 0.0), self._bounds("upper", 1.0)
+        lower = per_source(self.lower, names, 0.0, "lower")
+        upper = per_source(self.upper, names, 1.0, "upper")
         options = dict(lower=lower, upper=upper, maximise=self.goal == "maximise",
                        n_starts=int(self.n_starts), steps=int(self.steps), seed=ctx.seed, eps=eps,
                        names=names)

@@ -1,10 +1,8 @@
-"""The `fit_mixture` and `optimise_mixture` tasks: from proxy runs to a chosen mixture.
-
-`fit_mixture` fits a mixture law (per validation domain) to runs with known proportions and
-reports how well it ranks held-out mixtures (Spearman's rho per domain, as RegMix reports).
-`optimise_mixture` does the same fit and then chooses the mixture minimising a weighted target
-loss under bounds, a token budget and availability caps, with bootstrap intervals and the KKT
-multipliers. One fit per task: a spec that only needs the optimum has a single task.
+"""The `optimise_mixture` task: fit a mixture law (the `fit_mixture` task's keys), then choose the
+mixture minimising the predicted target loss under bounds, a token budget, availability caps and a
+spending limit, with bootstrap intervals, the KKT multipliers and optionally the frontier against
+the budget (:mod:`.optimise`, :mod:`.frontier`). One fit per task: a spec that only needs the
+optimum has a single task.
 """
 
 from __future__ import annotations
@@ -14,259 +12,16 @@ from typing import Any, Dict, List, Optional
 import attrs
 import numpy as np
 
-from ..errors import DataError, closest
+from ..errors import DataError, ExpressionError
+from ..fields import at_least, field, non_negative, positive
+from ..formula import parse_formula
 from ..results import jsonable
-from ..fields import at_least, field, non_negative, one_of, positive
-from .data import MixtureRuns, load_runs, spearman
-
-LAWS = ("mixing_exp", "mixing_exp_repetition", "mixing_mlp")
-
-
-@attrs.frozen(kw_only=True)
-class EvalSet:
-    """Held-out runs to score the fitted law on (same source and domain columns)."""
-
-    dataset: str = field(doc="Dataset with the held-out mixtures (and losses).")
-    loss_dataset: Optional[str] = field(default=None, doc=(
-        "Dataset with their losses, when they are in a separate table."))
-    join_on: Optional[str] = field(default=None, doc="Key column joining the two tables.")
-
-
-def _names(names, known, what: str) -> list:
-    out = []
-    for n in names:
-        if n not in known:
-            out.append(f"{what} {n!r}{closest(n, known)} is not among the {what}s of the data "
-                       f"({', '.join(known)})")
-    return out
-
-
-@attrs.frozen(kw_only=True)
-class FitMixtureTask:
-    """Fit a mixture law, loss per validation domain against the mixture proportions."""
-
-    dataset: str = field(doc="Dataset of runs: one proportion column per source (and the losses).")
-    loss_dataset: Optional[str] = field(default=None, doc=(
-        "Dataset holding the per-domain losses, when not in `dataset` (joined on `join_on`)."))
-    join_on: Optional[str] = field(default=None, doc=(
-        "Key column joining `dataset` and `loss_dataset` (row order when omitted)."))
-    sources: tuple[str, ...] = field(factory=tuple, doc=(
-        "Source names; all columns matching `source_columns` when empty."))
-    source_columns: str = field(default="r_{}", doc=(
-        "Column of each source's proportion, `{}` standing for its name: `r_{}`, `train_the_pile_{}`."))
-    domains: tuple[str, ...] = field(factory=tuple, doc=(
-        "Validation domains; all columns matching `domain_columns` when empty."))
-    domain_columns: str = field(default="loss_{}", doc=(
-        "Column of each domain's validation loss, `{}` standing for its name."))
-    law: str = field(default="mixing_exp", validator=one_of(*LAWS), doc=(
-        "`mixing_exp` (Ye et al. 2024: c_i + k_i exp(t_i . r)), `mixing_exp_repetition` (the same of "
-        "Muennighoff's effective mixture; needs `unique_tokens` and `budget_column`) or `mixing_mlp` "
-        "(exp-activation surrogate fitted with Adam)."))
-    loss: str = field(default="squared", validator=one_of("squared", "huber"), doc=(
-        "Per-point loss on log residuals."))
-    delta: float = field(default=0.02, validator=positive, doc="Huber threshold (log residuals).")
-    hidden: int = field(default=4, validator=at_least(1), doc="`mixing_mlp`: exponential terms.")
-    steps: int = field(default=2000, validator=at_least(1), doc="`mixing_mlp`: Adam steps.")
-    learning_rate: float = field(default=0.01, validator=positive, doc="`mixing_mlp`: Adam step.")
-    budget_column: Optional[str] = field(default=None, doc=(
-        "`mixing_exp_repetition`: column with each run's token budget T."))
-    unique_tokens: dict[str, float] = field(factory=dict, doc=(
-        "Unique tokens U_j per source (same unit as the budget): availability caps and repetition."))
-    r_star: float = field(default=15.387756, validator=positive, doc=(
-        "R* of Muennighoff's effective data (their fitted R*_D)."))
-    bootstrap: int = field(default=0, validator=non_negative, doc=(
-        "Bootstrap resamples of the runs (0: none); the law is refitted on each."))
-    bootstrap_domains: tuple[str, ...] = field(factory=tuple, doc=(
-        "Domains refitted in the bootstrap (default: those with target weight, or all)."))
-    evaluate: dict[str, EvalSet] = field(factory=dict, doc=(
-        "Held-out sets, `{label: {dataset, loss_dataset, join_on}}`: Spearman's rho, MAE per domain."))
-
-    # --- checks and data ---------------------------------------------------------------------
-    def check(self, spec, registry) -> List[tuple]:
-        out = []
-        names = sorted(spec.datasets)
-
-        def known(key, value):
-            if value is not None and value not in spec.datasets:
-                out.append(((key,) if isinstance(key, str) else key,
-                            f"no dataset {value!r}{closest(value, names)}; the spec defines "
-                            f"{', '.join(names) or 'none'}"))
-
-        known("dataset", self.dataset)
-        known("loss_dataset", self.loss_dataset)
-        for label, ev in self.evaluate.items():
-            known(("evaluate", label, "dataset"), ev.dataset)
-            known(("evaluate", label, "loss_dataset"), ev.loss_dataset)
-        if self.law == "mixing_exp_repetition":
-            if not self.unique_tokens:
-                out.append((("unique_tokens",), "`mixing_exp_repetition` needs `unique_tokens` "
-                            "per source"))
-            if self.budget_column is None:
-                out.append((("budget_column",), "`mixing_exp_repetition` needs `budget_column`, "
-                            "the column with each run's token budget"))
-        return out
-
-    def load(self, ctx, dataset: str, loss_dataset: Optional[str], join_on: Optional[str],
-             sources=(), domains=()) -> MixtureRuns:
-        table = ctx.table(dataset)
-        lt = ctx.table(loss_dataset) if loss_dataset is not None else None
-        return load_runs(table, lt, join_on=join_on, sources=sources or self.sources,
-                         source_columns=self.source_columns, domains=domains or self.domains,
-                         domain_columns=self.domain_columns, budget_column=self.budget_column)
-
-    def _unique(self, sources) -> np.ndarray:
-        bad = _names(self.unique_tokens, sources, "source")
-        if bad:
-            raise DataError("unique_tokens: " + "; ".join(bad))
-        return np.array([float(self.unique_tokens.get(s, np.inf)) for s in sources])
-
-    def fit(self, runs: MixtureRuns, seed: int, boot_domains: Optional[List[int]] = None):
-        from .. import core
-        from .laws import MIXING_EXP, effective_proportions, fit_mixing_exp, fit_mixing_mlp, repetition_law
-
-        loss = core.Loss(self.loss, float(self.delta))
-        common: Dict[str, Any] = dict(sources=runs.sources, domains=runs.domains, loss=loss,
-                      n_bootstrap=int(self.bootstrap), bootstrap_domains=boot_domains, seed=seed)
-        if self.law == "mixing_exp_repetition":
-            import jax
-            import jax.numpy as jnp
-
-            assert runs.budget is not None  # the repetition law's check requires a budget column
-            u = self._unique(runs.sources)
-            law = repetition_law(tuple(u), float(self.r_star))
-            eff = np.asarray(jax.vmap(lambda r, t: effective_proportions(
-                r, t, jnp.asarray(u), float(self.r_star)))(jnp.asarray(runs.r),
-                                                           jnp.asarray(runs.budget)))
-            return fit_mixing_exp(runs.r, runs.losses, law=law, inputs=eff,
-                                  context=np.array([float(np.median(runs.budget))]), **common)
-        base = fit_mixing_exp(runs.r, runs.losses, law=MIXING_EXP, **common)
-        if self.law == "mixing_exp":
-            return base
-        return fit_mixing_mlp(runs.r, runs.losses, hidden=int(self.hidden), steps=int(self.steps),
-                              learning_rate=float(self.learning_rate), base=base, **common)
-
-    def score(self, ctx, fitted, points: Optional[Dict[str, Any]] = None
-              ) -> Dict[str, Dict[str, Dict[str, float]]]:
-        """Spearman's rho and MAE per held-out set and domain; ``points``, when given, receives
-        each set's (predicted, observed) losses for the figure."""
-        out = {}
-        for label, ev in self.evaluate.items():
-            runs = self.load(ctx, ev.dataset, ev.loss_dataset, ev.join_on, sources=fitted.sources,
-                             domains=fitted.domains)
-            pred = _predict_runs(fitted, runs)
-            if points is not None:
-                points[label] = (pred, runs.losses)
-            out[label] = {d: {"spearman": spearman(pred[:, i], runs.losses[:, i]),
-                              "mae": float(np.mean(np.abs(pred[:, i] - runs.losses[:, i]))),
-                              "n": int(len(runs.r))}
-                          for i, d in enumerate(fitted.domains)}
-        return out
-
-    def run(self, ctx, name: str) -> MixtureFitResult:
-        runs = self.load(ctx, self.dataset, self.loss_dataset, self.join_on)
-        boot = None
-        if self.bootstrap_domains:
-            bad = _names(self.bootstrap_domains, runs.domains, "domain")
-            if bad:
-                raise DataError("bootstrap_domains: " + "; ".join(bad))
-            boot = [runs.domains.index(d) for d in self.bootstrap_domains]
-        fitted = self.fit(runs, ctx.seed, boot)
-        return self.result(ctx, name, runs, fitted)
-
-    def result(self, ctx, name: str, runs: MixtureRuns, fitted) -> MixtureFitResult:
-        """The fit's result, with the points of its predicted-against-observed figure."""
-        points: Dict[str, Any] = {}
-        evaluation = self.score(ctx, fitted, points)
-        train = _predict_runs(fitted, runs)
-        return MixtureFitResult(name=name, dataset=self.dataset, fitted=fitted, n_runs=len(runs.r),
-                                evaluation=evaluation, notes=list(runs.notes),
-                                points={"training runs": (train, runs.losses), **points})
-
-
-def _predict_runs(fitted, runs: MixtureRuns) -> np.ndarray:
-    """Predicted losses (n, D) of the runs; the repetition law under each run's own budget."""
-    if runs.budget is not None and fitted.law.name == "mixing_exp_repetition":
-        return fitted.predict_each(runs.r, runs.budget)
-    return fitted.predict(runs.r)
-
-
-def _fmt(v, digits=4) -> str:
-    return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
-
-
-@attrs.frozen(kw_only=True, eq=False)
-class MixtureFitResult:
-    """A fitted mixture law with its per-domain diagnostics and held-out scores."""
-
-    name: str
-    dataset: str
-    fitted: Any  # FittedMixture
-    n_runs: int
-    evaluation: Dict[str, Dict[str, Dict[str, float]]] = attrs.field(factory=dict)
-    notes: List[str] = attrs.field(factory=list)
-    # (predicted, observed) losses (n, D) of the training runs and of each held-out set
-    points: Dict[str, Any] = attrs.field(factory=dict)
-    kind: str = "mixture_fit"
-
-    def rows(self) -> List[Dict[str, Any]]:
-        out = []
-        law = self.fitted.law.name
-        for p in self.fitted.paper_params():
-            d = p["domain"]
-            out.append({"task": self.name, "law": law, "parameter": f"c[{d}]", "estimate": p["c"]})
-            if "k" in p:
-                out.append({"task": self.name, "law": law, "parameter": f"k[{d}]", "estimate": p["k"]})
-                for s, v in p["t"].items():
-                    out.append({"task": self.name, "law": law, "parameter": f"t[{d},{s}]",
-                                "estimate": v})
-        return out
-
-    def to_json(self) -> Dict[str, Any]:
-        f = self.fitted
-        return jsonable({
-            "name": self.name, "kind": self.kind, "dataset": self.dataset,
-            "law": f.law.name, "formula": f.law.formula, "reference": f.law.reference,
-            "sources": list(f.sources), "domains": list(f.domains), "n_runs": self.n_runs,
-            "params": f.paper_params(), "diagnostics": f.diagnostics, "estimator": f.estimator,
-            "evaluation": self.evaluation, "notes": self.notes,
-        })
-
-    def markdown(self, images=frozenset()) -> List[str]:
-        f = self.fitted
-        lines = [f"## Task `{self.name}`: fit `{f.law.name}` to `{self.dataset}`", "",
-                 f"- Law: `{f.law.formula}` ({f.law.reference})",
-                 f"- Runs: {self.n_runs}; sources: {len(f.sources)}; domains: {len(f.domains)}"]
-        est = f.estimator
-        lines.append(f"- Fit: {est.get('method')}, {est.get('loss')} loss on log residuals"
-                     + (f" (delta {est.get('delta')})" if est.get("loss") == "huber" else "")
-                     + (f"; bootstrap: {est.get('n_bootstrap')} resamples of the runs (seed "
-                        f"{est.get('seed')})" if est.get("n_bootstrap") else "; no bootstrap"))
-        for n in self.notes:
-            lines.append(f"- Data: {n}")
-        labels = list(self.evaluation)
-        # Spearman's rho needs at least three held-out runs; the MAE is the held-out error.
-        ranked = [lb for lb in labels if next(iter(self.evaluation[lb].values()))["n"] >= 3]
-        head = ("| domain | c | rmse (log, train) |" + "".join(f" rho `{lb}` |" for lb in ranked)
-                + "".join(f" MAE `{lb}` |" for lb in labels))
-        lines += ["", head, "|---|---|---|" + "---|" * (len(ranked) + len(labels))]
-        for i, d in enumerate(f.domains):
-            cells = [d, _fmt(float(f.params["c"][i])), _fmt(f.diagnostics[i]["rmse_log"], 3)]
-            cells += [_fmt(self.evaluation[lb][d]["spearman"]) for lb in ranked]
-            cells += [_fmt(self.evaluation[lb][d]["mae"], 3) for lb in labels]
-            lines.append("| " + " | ".join(cells) + " |")
-        image = f"mixture_fit_{self.name}.png"
-        if image in images:
-            lines += ["", f"![predicted against observed loss]({image})"]
-        return lines + [""]
-
-    def figures(self) -> Dict[str, Any]:
-        """``mixture_fit_<task>.png``: predicted against observed loss, one panel per domain,
-        training runs and held-out sets marked apart."""
-        if not self.points:
-            return {}
-        from .plots import fit_figure
-
-        return {f"mixture_fit_{self.name}.png": fit_figure(self)}
+from .data import MixtureRuns, per_source, unknown_names
+from .fit_task import FitMixtureTask, MixtureFitResult
+from .frontier import mixture_frontier
+from .optimise import optimise_mixture
+from .result import solutions_table
+from .target import target_function
 
 
 def _target_value(_inst, attribute, value) -> None:
@@ -357,9 +112,6 @@ class OptimiseMixtureTask(FitMixtureTask):
     top_k: int = field(default=128, validator=at_least(1), doc="RegMix's top-k (128).")
 
     def check(self, spec, registry) -> List[tuple]:
-        from ..errors import ExpressionError
-        from ..formula import parse_formula
-
         out = super().check(spec, registry)
         if "expression" in self.target:
             try:
@@ -383,9 +135,6 @@ class OptimiseMixtureTask(FitMixtureTask):
 
     def _objective(self, name: str, runs: MixtureRuns):
         """(weights or None, formula text or None), with unknown domains named."""
-        from ..errors import ExpressionError
-        from .optimise import target_function
-
         if "expression" in self.target:
             text = self.target["expression"]
             try:
@@ -393,7 +142,7 @@ class OptimiseMixtureTask(FitMixtureTask):
             except ExpressionError as exc:
                 raise DataError(f"task {name}: target.expression: {exc}") from None
             return None, text
-        bad = _names(self.target, runs.domains, "domain")
+        bad = unknown_names(self.target, runs.domains, "domain")
         if bad:
             raise DataError(f"task {name}: target: " + "; ".join(bad))
         if self.target:
@@ -401,26 +150,21 @@ class OptimiseMixtureTask(FitMixtureTask):
         return np.full(len(runs.domains), 1.0 / len(runs.domains)), None
 
     def _per_source(self, name: str, sources) -> Dict[str, Optional[np.ndarray]]:
-        problems = []
-        for key in ("lower", "upper", "penalty", "cost_per_token"):
-            problems += [f"{key}: {m}" for m in _names(getattr(self, key), sources, "source")]
-        if problems:
-            raise DataError(f"task {name}: " + "; ".join(problems))
-        return {"lower": np.array([float(self.lower.get(x, 0.0)) for x in sources]),
-                "upper": np.array([float(self.upper.get(x, 1.0)) for x in sources]),
-                "penalty": (np.array([float(self.penalty.get(x, 0.0)) for x in sources])
-                            if self.penalty else None),
-                "cost_per_token": (np.array([float(self.cost_per_token.get(x, 0.0))
-                                             for x in sources]) if self.cost_per_token else None)}
+        try:
+            return {"lower": per_source(self.lower, sources, 0.0, "lower"),
+                    "upper": per_source(self.upper, sources, 1.0, "upper"),
+                    "penalty": per_source(self.penalty, sources, 0.0, "penalty")
+                    if self.penalty else None,
+                    "cost_per_token": per_source(self.cost_per_token, sources, 0.0, "cost_per_token")
+                    if self.cost_per_token else None}
+        except DataError as exc:
+            raise DataError(f"task {name}: {exc}") from None
 
     # It takes the fit task's keys (and refits), but its result is the optimum, not the fit.
     def run(self, ctx, name: str) -> MixtureOptimumResult:  # type: ignore[override]
-        from ..formula import parse_formula
-        from .optimise import mixture_frontier, optimise_mixture, target_function
-
         runs = self.load(ctx, self.dataset, self.loss_dataset, self.join_on)
         weights, expression = self._objective(name, runs)
-        per_source = self._per_source(name, runs.sources)
+        by_source = self._per_source(name, runs.sources)
         if self.bootstrap_domains:
             boot = [runs.domains.index(d) for d in self.bootstrap_domains]
         elif weights is not None:
@@ -429,10 +173,11 @@ class OptimiseMixtureTask(FitMixtureTask):
             used = parse_formula(expression).names
             boot = [i for i, d in enumerate(runs.domains)
                     if d in used or self.domain_columns.format(d) in used]
-        fitted = self.fit(runs, ctx.seed, boot)
+        fitted = self.fit(runs, ctx, boot)
         fit_result = self.result(ctx, name, runs, fitted)
         s = runs.sources
-        unique = self._unique(s) if self.unique_tokens else None
+        unique = (per_source(self.unique_tokens, s, np.inf, "unique_tokens") if self.unique_tokens
+                  else None)
         budget = self.budget
         if unique is not None and budget is None:
             raise DataError(f"task {name}: `unique_tokens` needs `budget` (the target run's tokens)")
@@ -442,7 +187,7 @@ class OptimiseMixtureTask(FitMixtureTask):
         common: Dict[str, Any] = dict(
             weights=weights, objective=objective, unique_tokens=unique,
             max_epochs=float(self.max_epochs), spend=self.spend, sources=s, domains=runs.domains,
-            **per_source)
+            **by_source)
         opt = optimise_mixture(fitted.law.predict, fitted.params, budget=budget, context=context,
                                n_starts=int(self.n_starts), seed=ctx.seed, draws=fitted.draws,
                                n_starts_draw=int(self.starts_per_draw), **common)
@@ -450,11 +195,11 @@ class OptimiseMixtureTask(FitMixtureTask):
         if self.frontier is not None:
             frontier = mixture_frontier(
                 fitted.law.predict, fitted.params, budgets=self.frontier.values(),
-                context_of_budget=fitted.law.name == "mixing_exp_repetition",
+                context_of_budget=fitted.law.budget_context,
                 n_starts=int(self.frontier.n_starts), seed=ctx.seed, **common)
         comparisons = []
         for label, mix in self.compare.items():
-            bad = _names(mix, s, "source")
+            bad = unknown_names(mix, s, "source")
             if bad:
                 raise DataError(f"task {name}: compare.{label}: " + "; ".join(bad))
             r = np.array([float(mix.get(x, 0.0)) for x in s])
@@ -553,8 +298,6 @@ class MixtureOptimumResult:
         return lines
 
     def _table(self, iv) -> List[str]:
-        from .optimise import solutions_table
-
         opt = self.optimum
         rows = solutions_table(opt)
         has_ep = opt.epochs is not None
