@@ -2,20 +2,13 @@
 (:mod:`.solve`) and projektor's selection (:mod:`.projektor`).
 
 One step, r <- P(r - eta grad F(r)), with Beck & Teboulle's (2009) backtracking rule spread over
-iterations instead of nested inside them: a candidate is accepted when the quadratic upper bound
-
-    F(r+) <= F(r) + grad F(r).(r+ - r) + ||r+ - r||^2 / (2 eta)
-
-holds (to a relative ``slack`` of |F(r)|), and eta then grows by ``GROW`` (so it tracks the local
-curvature, which varies by orders of magnitude between a flat interior and steep corners); a
-rejected candidate keeps r and multiplies eta by ``SHRINK``. Every iteration costs exactly one
-evaluation of F and its gradient for every start: under ``vmap`` an inner line search would run as
-long as the slowest start's search. Accepted steps satisfy the sufficient-decrease condition, so F
-never increases and the iterates converge like projected gradient with backtracking (O(1/k) for
-convex F).
-
-The state carries ``aux``, a pytree the evaluation may refresh (projektor's warm-started Sinkhorn
-potentials; empty for the optimiser), kept or replaced together with the point.
+iterations: a candidate is accepted when F(r+) <= F(r) + grad F(r).(r+ - r) + ||r+ - r||^2 /
+(2 eta) (to a relative ``slack``), and eta then grows by ``GROW`` (tracking a curvature that varies
+by orders of magnitude between a flat interior and steep corners); a rejected candidate keeps r
+and multiplies eta by ``SHRINK``. Every iteration costs one evaluation of F and its gradient per
+start (under ``vmap`` an inner line search would run as long as the slowest start's), F never
+increases, and the iterates converge like projected gradient with backtracking (O(1/k), convex F).
+The state's ``aux`` is a pytree the evaluation refreshes (projektor's warm-started potentials).
 """
 
 from __future__ import annotations
@@ -35,7 +28,7 @@ ETA_MAX = 1e3
 
 
 class PGState(NamedTuple):
-    """One start's iterate (a pytree: vmapped over starts, draws and budgets)."""
+    """One start's iterate (a pytree)."""
 
     x: jax.Array  # (S,) the mixture
     value: jax.Array  # F(x)
@@ -86,14 +79,10 @@ def best(states: PGState) -> PGState:
 
 
 def kkt(x, g, lower, upper, tol: float, nu_fallback=None):
-    """First-order conditions of min F over {sum x = 1, lower <= x <= upper} at ``x`` with
-    ``g`` = grad F (or of a Lagrangian): the simplex multiplier nu, the marginal value
-    -(g_j + nu) of every coordinate, the active bounds and the largest violation.
-
-    nu is the mean of -g over the free coordinates; with none free, any nu between the largest
-    -g at a lower bound and the smallest at an upper bound satisfies the sign conditions, and the
-    midpoint is taken (or ``nu_fallback`` = (use, value) when the caller knows better, e.g. from
-    a binding spending limit).
+    """First-order conditions of min F over {sum x = 1, lower <= x <= upper} at ``x``, ``g`` =
+    grad F (or of a Lagrangian): the simplex multiplier nu (the mean of -g over the free
+    coordinates; with none free, the midpoint of the interval of valid nu, or ``nu_fallback`` =
+    (use, value)), the marginal values -(g_j + nu), the active bounds and the largest violation.
     """
     at_lower = x <= lower + tol
     at_upper = (x >= upper - tol) & ~at_lower

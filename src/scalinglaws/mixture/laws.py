@@ -162,28 +162,29 @@ class FittedMixture:
         return 0 if self.draws is None else int(self.draws["c"].shape[0])
 
     def predict(self, r, context=None) -> np.ndarray:
-        """Predicted losses (n, D) at mixtures ``r`` (n, S)."""
+        """Predicted losses (n, D) at mixtures ``r`` (n, S) under ``context`` (the fit's)."""
         r = np.atleast_2d(np.asarray(r, dtype=np.float64))
-        ctx = self.context if context is None else np.asarray(context, dtype=np.float64)
-        return np.asarray(_predict_rows(self.law, _jnp_tree(self.params), jnp.asarray(r),
-                                        jnp.asarray(ctx)))
+        return self.predict_each(r, self._contexts(len(r), context))
 
     def predict_each(self, r, contexts) -> np.ndarray:
         """Predicted losses (n, D) at mixtures ``r`` (n, S), row i under its own context
         ``contexts[i]`` ((n,) or (n, k); e.g. each run's token budget): one vmapped call."""
         r = np.atleast_2d(np.asarray(r, dtype=np.float64))
         ctx = np.asarray(contexts, dtype=np.float64).reshape(r.shape[0], -1)
-        return np.asarray(_predict_each(self.law, _jnp_tree(self.params), jnp.asarray(r),
-                                        jnp.asarray(ctx)))
+        return np.asarray(_predict(self.law, _jnp_tree(self.params), jnp.asarray(r),
+                                   jnp.asarray(ctx)))
 
     def predict_draws(self, r, context=None) -> np.ndarray:
         """Predicted losses of every bootstrap draw (B, n, D)."""
         if self.draws is None:
             raise ValueError("this fit has no bootstrap draws; fit with n_bootstrap > 0")
         r = np.atleast_2d(np.asarray(r, dtype=np.float64))
-        ctx = self.context if context is None else np.asarray(context, dtype=np.float64)
         return np.asarray(_predict_draws(self.law, _jnp_tree(self.draws), jnp.asarray(r),
-                                         jnp.asarray(ctx)))
+                                         jnp.asarray(self._contexts(len(r), context))))
+
+    def _contexts(self, n: int, context) -> np.ndarray:
+        ctx = self.context if context is None else np.asarray(context, dtype=np.float64)
+        return np.broadcast_to(ctx, (n, ctx.size))
 
     def paper_params(self) -> List[Dict[str, Any]]:
         """Per domain: c, and for one-term laws k and t in the paper's gauge (sum_j t_j = 0);
@@ -211,20 +212,16 @@ def _jnp_tree(tree):
     return jax.tree_util.tree_map(jnp.asarray, tree)
 
 
-def _predict_rows_impl(law, params, r, ctx):
-    return jax.vmap(lambda x: law.predict(params, x, ctx))(r)
-
-
-def _predict_draws_impl(law, draws, r, ctx):
-    return jax.vmap(lambda p: _predict_rows_impl(law, p, r, ctx))(draws)
-
-
-def _predict_each_impl(law, params, r, ctx):
+def _predict_impl(law, params, r, ctx):
+    """Losses (n, D): row i of ``r`` under the context ``ctx[i]``."""
     return jax.vmap(lambda x, c: law.predict(params, x, c))(r, ctx)
 
 
-_predict_rows = jit(_predict_rows_impl, static_argnames=("law",))
-_predict_each = jit(_predict_each_impl, static_argnames=("law",))
+def _predict_draws_impl(law, draws, r, ctx):
+    return jax.vmap(lambda p: _predict_impl(law, p, r, ctx))(draws)
+
+
+_predict = jit(_predict_impl, static_argnames=("law",))
 _predict_draws = jit(_predict_draws_impl, static_argnames=("law",))
 
 
@@ -371,7 +368,7 @@ def fit_mixing_mlp(runs: MixtureRuns, options: Optional[FitOptions] = None, *,
     ones = jnp.ones(r.shape[0])
     p, values = _fit_surrogates_jit(p0, x, targets, ones, loss=loss, steps=steps, lr=learning_rate)
     params = {"c": np.exp(np.asarray(p["log_c"])), "w": np.asarray(p["w"])}
-    pred = np.log(np.asarray(_predict_rows(MIXING_MLP, _jnp_tree(params), x, jnp.zeros(1))))
+    pred = np.log(np.asarray(_predict(MIXING_MLP, _jnp_tree(params), x, jnp.zeros((len(r), 1)))))
     diags = [{"domain": d, "objective": float(values[i]),
               "rmse_log": float(np.sqrt(np.mean((pred[:, i] - np.log(losses[:, i])) ** 2))),
               "converged": True, "n_starts": 1} for i, d in enumerate(runs.domains)]
