@@ -74,11 +74,6 @@ class Observations:
         ones; rows left out keep their place, so the fit compiles once for every subset."""
         return attrs.evolve(self, weights=np.asarray(weights, dtype=np.float64))
 
-    def subset(self, rows) -> Observations:
-        """Only ``rows`` (a boolean mask or indices), e.g. the points above a held-out cut."""
-        w = None if self.weights is None else self.weights[rows]
-        return attrs.evolve(self, x=self.x[rows], y=self.y[rows], weights=w)
-
 
 def base_law(law: LawSpec, registry):
     """The law before constraints: the registered family, or the compiled expression."""

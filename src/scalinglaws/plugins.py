@@ -269,9 +269,3 @@ def get_registry() -> Registry:
     if _REGISTRY is None:
         _REGISTRY = build_registry()
     return _REGISTRY
-
-
-def reset_registry() -> None:
-    """Forget the process-wide registry (tests; after installing a plugin)."""
-    global _REGISTRY
-    _REGISTRY = None

@@ -21,8 +21,6 @@ from typing import Sequence
 
 import numpy as np
 
-STRATEGIES = ("grid", "sobol", "random", "points")
-
 
 def grid(axes: Sequence[Sequence[float]]) -> np.ndarray:
     """Cartesian product of the per-parameter ``axes`` (the last axis varies fastest)."""

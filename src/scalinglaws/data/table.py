@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import math
 from pathlib import Path
 from typing import Any, Dict, Iterable, Mapping, Optional, Sequence
 
@@ -263,10 +262,6 @@ class Table:
 
     def _replace(self, cols: Mapping[str, np.ndarray]) -> Table:
         return Table(cols, source=self.source, lines=self.lines, meta=self.meta, notes=self.notes)
-
-    def to_dict(self) -> Dict[str, list]:
-        return {k: [float(x) if isinstance(x, (float, np.floating)) and math.isfinite(x) else x
-                    for x in v.tolist()] for k, v in self._columns.items()}
 
     def __repr__(self) -> str:
         return f"Table({len(self)} rows: {', '.join(self._columns)}; from {self.source})"

@@ -25,8 +25,6 @@ from ..formula import parse_formula
 from .model import SCHEMA_VERSION, DatasetSpec, EstimatorSpec, OutputSpec, Spec, TaskSpec
 from .yaml_loader import Located, load_yaml
 
-_WORDS = {float: "a number", int: "a whole number", str: "text", bool: "true or false"}
-
 
 def _float(v, _):
     return number(v)
@@ -63,17 +61,6 @@ def _number_or_text(v, _):
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return float(v)
     raise Invalid(f"expected a number or text, got {v!r}")
-
-
-def _describe(tp) -> str:
-    if tp in _WORDS:
-        return _WORDS[tp]
-    origin = typing.get_origin(tp)
-    if origin in (tuple, list):
-        return "a list"
-    if origin is dict or attrs.has(tp):
-        return "a mapping"
-    return getattr(tp, "__name__", str(tp))
 
 
 def _collect(items: Iterable, structure_one: Callable, label: str, tp) -> list:
