@@ -163,7 +163,7 @@ SINGLE_FIT_AND_MIXTURE = textwrap.dedent(
     from scalinglaws import core
     from scalinglaws.core import sharding as sh
     from scalinglaws.laws.chinchilla import chinchilla
-    from scalinglaws.mixture import optimise as mo
+    from scalinglaws.mixture import frontier, solve, target
 
     assert jax.device_count() == 4, jax.devices()
     model = core.Model(chinchilla.log_predict, chinchilla.log_predict_and_jac)
@@ -197,7 +197,7 @@ SINGLE_FIT_AND_MIXTURE = textwrap.dedent(
     base = {"c": np.array([2.0, 2.5, 3.0]), "b": -rng.uniform(0.5, 2.0, (D, S))}
     draws = {"c": base["c"] + 0.01 * rng.normal(size=(B, D)),
              "b": base["b"] * (1 + 0.05 * rng.normal(size=(B, D, S)))}
-    built = mo._build(law, base, s=S, names=list("abcdef"), weights=np.array([0.5, 0.3, 0.2]),
+    built = target.build(law, base, s=S, names=list("abcdef"), weights=np.array([0.5, 0.3, 0.2]),
                       target=None, lower=None, upper=[0.5] * S, budget=None, unique_tokens=None,
                       max_epochs=None, penalty=None, cost_per_token=None, spend=None,
                       context=None)
@@ -205,21 +205,21 @@ SINGLE_FIT_AND_MIXTURE = textwrap.dedent(
     dprob = prob._replace(params=jax.tree_util.tree_map(jnp.asarray, draws))
     dstarts = jax.random.dirichlet(jax.random.key(1), jnp.ones(S), (B, 4), dtype=jnp.float64)
     cfg = dict(iterations=60, polish=10)
-    four = mo._solve_draws_jit(setup, dprob, dstarts, **cfg)
-    ref = jax.jit(jax.vmap(lambda p, s: mo.solve(setup, prob._replace(params=p), s, **cfg)))(
+    four = solve.solve_draws(setup, dprob, dstarts, **cfg)
+    ref = jax.jit(jax.vmap(lambda p, s: solve.solve(setup, prob._replace(params=p), s, **cfg)))(
         dprob.params, dstarts)
     starts30 = jax.random.dirichlet(jax.random.key(2), jnp.ones(S), (30,), dtype=jnp.float64)
-    point = mo._solve_jit(setup, prob, starts30, **cfg)
-    point_ref = jax.jit(functools.partial(mo.solve, setup, **cfg))(prob, starts30)
-    frontier = mo.mixture_frontier(law, base, weights=[0.5, 0.3, 0.2], sources=list("abcdef"),
+    point = solve.solve_point(setup, prob, starts30, **cfg)
+    point_ref = jax.jit(functools.partial(solve.solve, setup, **cfg))(prob, starts30)
+    front = frontier.mixture_frontier(law, base, weights=[0.5, 0.3, 0.2], sources=list("abcdef"),
                                    budgets=[1e9, 2e9, 4e9], unique_tokens=[1e9] * S, n_starts=10)
-    budget_probs = [mo._build(law, base, s=S, names=list("abcdef"),
+    budget_probs = [target.build(law, base, s=S, names=list("abcdef"),
                               weights=np.array([0.5, 0.3, 0.2]), target=None, lower=None,
                               upper=None, budget=b, unique_tokens=[1e9] * S, max_epochs=None,
                               penalty=None, cost_per_token=None, spend=None, context=None).prob
                     for b in (1e9, 2e9, 4e9)]
     fstarts = jax.random.dirichlet(jax.random.key(0), jnp.ones(S), (10,), dtype=jnp.float64)
-    frontier_ref = [np.asarray(jax.jit(functools.partial(mo.solve, setup, iterations=300,
+    frontier_ref = [np.asarray(jax.jit(functools.partial(solve.solve, setup, iterations=300,
                                                          polish=30))(p, fstarts).r)
                     for p in budget_probs]
     print(json.dumps({
@@ -229,7 +229,7 @@ SINGLE_FIT_AND_MIXTURE = textwrap.dedent(
                   for k in ("r", "value", "kkt_violation", "start_values")},
         "point": {k: [np.asarray(getattr(s, k)).tolist() for s in (point, point_ref)]
                   for k in ("r", "value", "start_values")},
-        "frontier": [frontier.proportions.tolist(), np.stack(frontier_ref).tolist()],
+        "frontier": [front.proportions.tolist(), np.stack(frontier_ref).tolist()],
     }))
     """)
 
