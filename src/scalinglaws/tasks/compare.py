@@ -41,11 +41,12 @@ import attrs
 import numpy as np
 
 from ..draws import predict_draws, predict_theta
-from ..errors import FitError, ScalingLawsError, closest
+from ..errors import DataError, FitError, ScalingLawsError, closest
+from ..fields import at_least, field, positive
 from ..observations import Observations, resolve_law
 from ..results import FitResult, fmt, jsonable
-from ..fields import at_least, field, positive
 from ..spec.model import EstimatorSpec, LawSpec
+from ..uncertainty import progress
 from .fit import FitTask, fit_problem
 
 # --- shared by compare, evaluate and sensitivity ----------------------------------------------
@@ -106,8 +107,6 @@ class Prepared:
 def scale_of(table, law: LawSpec, family, column: Optional[str]) -> Tuple[np.ndarray, str]:
     """The column that orders runs by scale: ``column``, else compute C when the table has or can
     derive it, else the column of the law's first input."""
-    from ..errors import DataError
-
     if column is not None:
         return table.numeric(column, positive=True), column
     try:
@@ -201,18 +200,6 @@ def interval(samples: np.ndarray, level: float = 0.95) -> Tuple[float, float]:
     return float(np.percentile(s, q)), float(np.percentile(s, 100 - q))
 
 
-def progress(message: str):
-    """A spinner with the elapsed time on a terminal, silent otherwise (the shared helper of
-    :mod:`scalinglaws.uncertainty`)."""
-    import contextlib
-
-    try:
-        from ..uncertainty import progress as spinner
-    except ImportError:  # pragma: no cover - the helper is optional
-        return contextlib.nullcontext()
-    return spinner(message)
-
-
 # --- loss along a compute allocation ------------------------------------------------------------
 
 
@@ -275,7 +262,6 @@ def compute_multiplier(base, other, base_thetas: np.ndarray, other_thetas: np.nd
     +inf where the baseline never reaches the other's loss within the span, -inf where it is
     already below it at C e^-span."""
     target = loss_at_compute(other.family, other.law, other_thetas, log_c, tokens_per_parameter)
-    b = len(target)
     log_c = np.broadcast_to(np.asarray(log_c, dtype=np.float64), target.shape)
     lo = np.full(target.shape, -span)
     hi = np.full(target.shape, span)
@@ -289,9 +275,7 @@ def compute_multiplier(base, other, base_thetas: np.ndarray, other_thetas: np.nd
         hi = np.where(above, hi, mid)
     out = 0.5 * (lo + hi)
     out = np.where(at_hi > target, np.inf, out)
-    out = np.where(at_lo <= target, -np.inf, out)
-    assert out.shape[0] == b
-    return out
+    return np.where(at_lo <= target, -np.inf, out)
 
 
 # --- the task -------------------------------------------------------------------------------------

@@ -29,8 +29,9 @@ import numpy as np
 
 from ..draws import predict_theta
 from ..errors import DataError, FitError
-from ..results import jsonable
 from ..fields import at_least, field, positive
+from ..results import jsonable
+from ..uncertainty import progress
 from .compare import (
     Candidate,
     Prepared,
@@ -39,7 +40,6 @@ from .compare import (
     fit_rows,
     holdout_mask,
     prepare,
-    progress,
 )
 
 

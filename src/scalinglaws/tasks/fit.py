@@ -9,9 +9,9 @@ import numpy as np
 
 from ..errors import closest
 from ..estimators.protocol import estimator_for, residual_space
+from ..fields import field
 from ..observations import base_law, observe, resolve_law
 from ..results import FitResult, RecordedLaw, jsonable
-from ..fields import field
 from ..spec.model import EstimatorSpec, ExpressionParameter, LawSpec
 from ..uncertainty import Uncertainty, UncertaintySpec, fit_uncertainty
 

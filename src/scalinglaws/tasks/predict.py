@@ -21,8 +21,8 @@ import numpy as np
 
 from ..draws import predict_draws
 from ..errors import FitError
-from ..results import FitResult, jsonable, missing_inputs_message
 from ..fields import field, one_of
+from ..results import FitResult, jsonable, missing_inputs_message
 from ..spec.model import EstimatorSpec, LawSpec
 from ..uncertainty import UncertaintySpec, delta_se
 from .fit import fit_from_json, fit_table, law_problems, parameter_rows

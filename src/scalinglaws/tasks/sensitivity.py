@@ -27,7 +27,8 @@ from ..errors import FitError
 from ..fields import at_least, field, positive
 from ..results import jsonable
 from ..spec.model import EstimatorSpec, LawSpec
-from .compare import Candidate, candidate_problems, fit_rows, prepare, progress
+from ..uncertainty import progress
+from .compare import Candidate, candidate_problems, fit_rows, prepare
 from .fit import _truth
 
 
