@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 from typing import Any, Callable
 
 import click
+
+from .errors import ScalingLawsError
+from .scaffold import KINDS as PLUGIN_KINDS
+from .scaffold import scaffold_plugin
 
 KINDS = ("laws", "sources", "estimators", "tasks", "reporters", "plugins")
 
@@ -25,8 +30,6 @@ def user_errors(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from .errors import ScalingLawsError
-
         ctx = click.get_current_context()
         try:
             return fn(*args, **kwargs)
@@ -79,8 +82,6 @@ def run(spec: str, out: str, as_json: bool) -> None:
         click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
         return
     _print_summary(result)
-    from pathlib import Path
-
     written = ", ".join(sorted(p.name for p in Path(target).iterdir()))
     click.echo(f"wrote {target}/ ({written}) in {result.elapsed_s:.1f} s")
 
@@ -124,9 +125,6 @@ def _print_summary(result) -> None:
 @user_errors
 def report(out: str) -> None:
     """Re-render OUT/report.md and the plots from OUT/results.json alone (no refitting)."""
-    from pathlib import Path
-
-    from .errors import ScalingLawsError
     from .report.replay import rerender
 
     if not (Path(out) / "results.json").exists():
@@ -242,15 +240,9 @@ def describe(law: str, as_json: bool) -> None:
         click.echo(f"  notes: {info['notes']}")
 
 
-def _plugin_kinds() -> tuple:
-    from .scaffold import KINDS as PLUGIN_KINDS
-
-    return PLUGIN_KINDS
-
-
 @cli.command("new-plugin")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(_plugin_kinds()), required=True,
+@click.option("--kind", type=click.Choice(PLUGIN_KINDS), required=True,
               help="What the plugin adds: a law family, a data source, a task or a reporter.")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default=".", show_default=True,
               help="Folder in which to create the package's folder NAME.")
@@ -262,10 +254,6 @@ def new_plugin(name: str, kind: str, directory: str) -> None:
     \b
     scalinglaws new-plugin scalinglaws-acme --kind law
     """
-    from pathlib import Path
-
-    from .scaffold import scaffold_plugin
-
     written = scaffold_plugin(name, kind, directory)
     root = Path(directory) / name
     click.echo(f"created {root}/")
