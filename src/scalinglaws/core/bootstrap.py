@@ -41,7 +41,7 @@ import numpy as np
 from . import lm, sharding
 from ._jit import jit
 from .model import Model, predict_and_jacobian
-from .multistart import DEFAULT_SCHEDULE, MultiStartResult, Schedule, enable_float64, fit, require_float64
+from .multistart import DEFAULT_SCHEDULE, MultiStartResult, Schedule, as_float64, fit
 from .objectives import Loss, curvature_weights, psi
 
 DISTINCT_RTOL = 1e-8  # survivors whose objectives differ by less (relative) are one minimum
@@ -167,11 +167,7 @@ def bootstrap(model: Model, starts, x, target, weights=None, *, n_resamples: int
     """
     if n_resamples < 1 or n_starts_per_resample < 1:
         raise ValueError("n_resamples and n_starts_per_resample must be >= 1")
-    enable_float64()
-    x = jnp.asarray(x)
-    target = jnp.asarray(target)
-    weights = jnp.ones_like(target) if weights is None else jnp.asarray(weights)
-    require_float64(x=x, target=target, weights=weights)
+    x, target, weights = as_float64(target, weights, x=x)
     if result is None:
         result = fit(model, starts, x, target, weights, loss=loss, schedule=schedule,
                      max_iter=max_iter, ftol=ftol)
@@ -227,11 +223,6 @@ def hessian_se(model: Model, theta, x, target, weights=None, *, loss: Loss = Los
     """
     if method not in SE_METHODS:
         raise ValueError(f"method must be one of {SE_METHODS}, got {method!r}")
-    enable_float64()
-    theta = jnp.asarray(theta)
-    x = jnp.asarray(x)
-    target = jnp.asarray(target)
-    weights = jnp.ones_like(target) if weights is None else jnp.asarray(weights)
-    require_float64(theta=theta, x=x, target=target, weights=weights)
+    theta, x, target, weights = as_float64(target, weights, theta=theta, x=x)
     return _covariance_jit(model, theta, x, target, weights, loss=loss, method=method,
                            transform=transform)

@@ -219,6 +219,18 @@ def require_float64(**arrays) -> None:
             )
 
 
+def as_float64(target, weights, **arrays) -> tuple:
+    """``arrays`` (in keyword order), ``target`` and ``weights`` (default: ones) as JAX arrays, with
+    float64 switched on (:func:`enable_float64`) and each checked to be float64
+    (:func:`require_float64`): the inputs of every fitting function of the core."""
+    enable_float64()
+    arrays = {k: jnp.asarray(v) for k, v in arrays.items()}
+    arrays["target"] = target = jnp.asarray(target)
+    arrays["weights"] = jnp.ones_like(target) if weights is None else jnp.asarray(weights)
+    require_float64(**arrays)
+    return tuple(arrays.values())
+
+
 def check_schedule(schedule: Schedule) -> None:
     if schedule.polish_curvature not in lm.CURVATURES:
         raise ValueError(f"Schedule.polish_curvature must be one of {lm.CURVATURES}, got "
@@ -249,12 +261,7 @@ def fit(model: Model, starts, x, target, weights=None, *, loss: Loss = Loss(),
 
     Returns the polished survivors best first; ``theta`` and ``value`` are the best of them.
     """
-    enable_float64()
-    starts = jnp.asarray(starts)
-    x = jnp.asarray(x)
-    target = jnp.asarray(target)
-    weights = jnp.ones_like(target) if weights is None else jnp.asarray(weights)
-    require_float64(starts=starts, x=x, target=target, weights=weights)
+    starts, x, target, weights = as_float64(target, weights, starts=starts, x=x)
     check_schedule(schedule)
     # One device (the common case, checked without building a mesh): the unsharded program, so
     # sharding costs it nothing, not even a copy or a second compilation.

@@ -49,8 +49,7 @@ from .multistart import (
     DEFAULT_SCHEDULE,
     MultiStartResult,
     Schedule,
-    enable_float64,
-    require_float64,
+    as_float64,
 )
 from .objectives import Loss, objective
 
@@ -239,12 +238,7 @@ def fit_optax(model: Model, starts, x, target, weights=None, *, solver: str = "l
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     config = (config or OptaxConfig())._replace(solver=solver)
-    enable_float64()
-    starts = jnp.asarray(starts)
-    x = jnp.asarray(x)
-    target = jnp.asarray(target)
-    weights = jnp.ones_like(target) if weights is None else jnp.asarray(weights)
-    require_float64(starts=starts, x=x, target=target, weights=weights)
+    starts, x, target, weights = as_float64(target, weights, starts=starts, x=x)
     result, reasons = _optax_jit(model, starts, x, target, weights, loss=loss,
                                  schedule=schedule, max_iter=max_iter, ftol=ftol, config=config)
     return (result, reasons) if return_reasons else result

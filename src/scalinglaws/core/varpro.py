@@ -42,7 +42,7 @@ import numpy as np
 from ._jit import jit
 from .lm import solve_spd
 from .model import Model
-from .multistart import FULL_SCHEDULE, MultiStartResult, enable_float64, fit, require_float64
+from .multistart import FULL_SCHEDULE, MultiStartResult, as_float64, fit
 from .objectives import Loss, objective
 
 LOG_FLOOR = -30.0  # log of a coefficient that the NNLS put at zero
@@ -132,11 +132,7 @@ def varpro_starts(model: Model, structure: LinearStructure, z, target, weights=N
                   loss: Loss = Loss(), space: str = "log", n_seeds: int = 32,
                   axes=None) -> np.ndarray:
     """The best ``n_seeds`` variable-projection points (by the true objective), as starts."""
-    enable_float64()
-    z = jnp.asarray(z)
-    target = jnp.asarray(target)
-    weights = jnp.ones_like(target) if weights is None else jnp.asarray(weights)
-    require_float64(z=z, target=target, weights=weights)
+    z, target, weights = as_float64(target, weights, z=z)
     grid = jnp.asarray(varpro_grid(structure, axes))
     _, _, seeds = _seeds_jit(model, structure, grid, z, target, weights, loss=loss, space=space,
                              n_seeds=n_seeds)
