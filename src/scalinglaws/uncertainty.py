@@ -64,7 +64,7 @@ class Interval:
     upper: float
 
     def to_json(self) -> Dict[str, float]:
-        return {"estimate": self.estimate, "se": self.se, "lower": self.lower, "upper": self.upper}
+        return attrs.asdict(self)
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -172,8 +172,10 @@ def progress(message: str, *, stream=None) -> Iterator[None]:
 
 # --- computing ------------------------------------------------------------------------------
 
-def _percentile_interval(values: np.ndarray, estimate: float, level: float) -> Interval:
-    v = np.asarray(values, dtype=float)
+def summarize(draws: np.ndarray, estimate, level: float) -> Interval:
+    """Percentile interval of a (B,) array of draws around ``estimate``."""
+    estimate = float(estimate)
+    v = np.asarray(draws, dtype=float)
     v = v[np.isfinite(v)]
     if v.size < 2:
         return Interval(estimate=estimate, se=np.nan, lower=np.nan, upper=np.nan)
@@ -182,7 +184,7 @@ def _percentile_interval(values: np.ndarray, estimate: float, level: float) -> I
     # so large that their squares overflow: its standard error is then reported as inf.
     with np.errstate(over="ignore", invalid="ignore"):
         se = float(np.std(v, ddof=1))
-    return Interval(estimate=float(estimate), se=se if np.isfinite(se) else np.inf,
+    return Interval(estimate=estimate, se=se if np.isfinite(se) else np.inf,
                     lower=float(lo), upper=float(hi))
 
 
@@ -262,8 +264,8 @@ def fit_uncertainty(spec: Optional[UncertaintySpec], family, estimator, obs, fit
         return Uncertainty(
             method="bootstrap", level=spec.level, n_resamples=spec.n,
             n_converged=out.n_converged,
-            params={k: _percentile_interval(draws[k], params[k], spec.level) for k in params},
-            derived={k: _percentile_interval(der[k], derived_hat[k], spec.level) for k in der},
+            params={k: summarize(draws[k], params[k], spec.level) for k in params},
+            derived={k: summarize(der[k], derived_hat[k], spec.level) for k in der},
             draws=draws, thetas=np.asarray(out.thetas), seconds=time.perf_counter() - start,
             seed=seed)
     cov = fit_covariance(estimator, family, obs, fit, spec.method)
@@ -280,11 +282,6 @@ def fit_uncertainty(spec: Optional[UncertaintySpec], family, estimator, obs, fit
         params={k: normal(params[k], values[i]) for i, k in enumerate(names)},
         derived={k: normal(v, values[len(names) + j]) for j, (k, v) in enumerate(derived_hat.items())},
         cov=cov, seconds=time.perf_counter() - start, seed=seed)
-
-
-def summarize(draws: np.ndarray, estimate, level: float) -> Interval:
-    """Percentile interval of a (B,) array of draws around ``estimate``."""
-    return _percentile_interval(draws, float(estimate), level)
 
 
 __all__ = ["UncertaintySpec", "Uncertainty", "Interval", "fit_uncertainty", "progress",
