@@ -7,21 +7,20 @@ import functools
 from typing import Any, Dict
 
 import attrs
+import jax.numpy as jnp
 import numpy as np
 
+from .. import core
+from ..core.objectives import LOSSES, make_loss
 from ..errors import FitError
-from ..results import FitResult
 from ..fields import at_least, field, one_of, positive
+from ..results import FitResult
 from .protocol import ParameterDraws
 
 
 @functools.cache
 def core_model(family, space: str):
     """The family's prediction in the residual space, built once so jit compiles once per family."""
-    import jax.numpy as jnp
-
-    from .. import core
-
     if space == "log":
         jac = family.log_predict_and_jac if family.log_predict is not None else None
         return core.Model(family.predict_fn("log"), jac)
@@ -37,14 +36,10 @@ def core_model(family, space: str):
 
 def registered_loss(_inst, attribute, value) -> None:
     """Field validator: ``value`` names a loss registered in ``scalinglaws.core.objectives``."""
-    from ..core.objectives import LOSSES  # the registry imports JAX: only when validating
-
     one_of(*LOSSES)(_inst, attribute, value)
 
 
 def _loss_args(inst, attribute, value) -> None:
-    from ..core.objectives import make_loss
-
     if inst is not None:  # spec loading validates field by field (no instance): see check()
         make_loss(inst.loss, float(inst.delta), value)
 
@@ -98,8 +93,6 @@ class MultiStart:
 
     def core_loss(self):
         """The loss as the compiled core takes it (:class:`scalinglaws.core.Loss`)."""
-        from ..core.objectives import make_loss
-
         return make_loss(self.loss, float(self.delta), self.loss_args)
 
     def describe(self) -> Dict[str, Any]:
@@ -134,13 +127,11 @@ class MultiStart:
             axes.setdefault(key, tuple(self.grid.get(key, p.init)))
             column_axis.append(list(axes).index(key))
         values = list(axes.values())
-        from ..core import starts as core_starts
-
         if self.starts in ("grid", "varpro"):
-            pts = core_starts.grid(values)
+            pts = core.starts.grid(values)
         else:
-            lo, hi = core_starts.ranges_of(values)
-            draw = core_starts.sobol if self.starts == "sobol" else core_starts.random
+            lo, hi = core.starts.ranges_of(values)
+            draw = core.starts.sobol if self.starts == "sobol" else core.starts.random
             pts = draw(lo, hi, self.n_random, seed=seed)
         pts = pts[:, column_axis]
         extra = [family.to_fit(p) for p in self.init]
@@ -161,8 +152,6 @@ class MultiStart:
         """Nonparametric bootstrap: ``n`` resamples of the live rows, each refitted from the best
         distinct minima of the full fit, all in one compiled call (:func:`core.bootstrap`); the
         same seed and rows give the same resamples, so candidates on one dataset are paired."""
-        from .. import core
-
         model, z, t, w = self._problem(family, obs)
         schedule = core.DEFAULT_SCHEDULE if self.schedule == "halving" else core.FULL_SCHEDULE
         out = core.bootstrap(model, self.starting_points(family, seed), z, t, w, n_resamples=n,
@@ -175,8 +164,6 @@ class MultiStart:
         """(P, P) covariance of ``fit.theta`` from the Gauss-Newton Hessian of the robust
         objective: ``sandwich`` (Huber 1967; robust to heteroscedastic residuals) or ``hessian``
         (homoscedastic), see :func:`core.hessian_se`."""
-        from .. import core
-
         model, z, t, w = self._problem(family, obs)
         se = core.hessian_se(model, np.asarray(fit.theta, dtype=np.float64), z, t, w,
                              loss=self.core_loss(), method=method)
@@ -185,8 +172,6 @@ class MultiStart:
     def fit(self, family, obs, *, seed: int = 0) -> FitResult:
         """Fit ``family`` to :class:`~scalinglaws.observations.Observations` ``obs`` (rows of
         weight 0 left out)."""
-        from .. import core
-
         n, p = int(np.sum(obs.live)), len(family.parameters)
         if n <= p:
             raise FitError(f"{n} points cannot determine the {p} parameters of {family.name!r} "
@@ -196,17 +181,15 @@ class MultiStart:
         schedule = core.DEFAULT_SCHEDULE if self.schedule == "halving" else core.FULL_SCHEDULE
         reason_code = None
         if self.starts == "varpro":
-            from ..core import varpro
-
             structure = family.linear_structure
             if structure is None:
                 raise FitError(f"law {family.name!r} declares no linear structure for `starts: "
                                "varpro`; use `starts: grid`")
             extra = [family.to_fit(p) for p in self.init]
-            out = varpro.fit_varpro(model, structure, z, t, w, loss=loss, space=self.space,
+            out = core.varpro.fit_varpro(model, structure, z, t, w, loss=loss, space=self.space,
                                     extra_starts=np.vstack(extra) if extra else None,
                                     max_iter=self.max_iter, ftol=self.ftol)
-            n_starts = len(varpro.varpro_grid(structure)) + len(extra)
+            n_starts = len(core.varpro.varpro_grid(structure)) + len(extra)
         else:
             starts = self.starting_points(family, seed)
             n_starts = len(starts)
@@ -214,9 +197,7 @@ class MultiStart:
                 out = core.fit(model, starts, z, t, w, loss=loss, schedule=schedule,
                                max_iter=self.max_iter, ftol=self.ftol)
             else:
-                from ..core.solvers_optax import fit_optax
-
-                out, reasons = fit_optax(model, starts, z, t, w, solver=self.solver, loss=loss,
+                out, reasons = core.fit_optax(model, starts, z, t, w, solver=self.solver, loss=loss,
                                          schedule=schedule, max_iter=self.max_iter,
                                          ftol=self.ftol, return_reasons=True)
                 reason_code = int(np.asarray(reasons)[0])
@@ -270,12 +251,10 @@ def _ranges(family) -> Dict[str, tuple]:
 
 def _diagnostics(family, model, theta, z, t, w, loss, params, converged, iterations, max_iter,
                  value, reason_code, n_at_best, n_polished) -> Dict[str, Any]:
-    from ..core import diagnostics as diag
-
-    reason = (diag.reason_from_optax(reason_code) if reason_code is not None
-              else diag.reason_from_lm(converged, iterations, max_iter, value))
+    reason = (core.diagnostics.reason_from_optax(reason_code) if reason_code is not None
+              else core.diagnostics.reason_from_lm(converged, iterations, max_iter, value))
     try:
-        return diag.summarise(model=model, theta=theta, x=z, target=t, weights=w, loss=loss,
+        return core.diagnostics.summarise(model=model, theta=theta, x=z, target=t, weights=w, loss=loss,
                               param_names=family.param_names, natural=params,
                               ranges=_ranges(family), reason=reason, n_at_best=n_at_best,
                               n_polished=n_polished, iterations=iterations)
