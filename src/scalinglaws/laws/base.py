@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from collections import OrderedDict
-from collections import abc
+from collections import OrderedDict, abc
 from typing import Any, Callable, Mapping, Optional
 
 import attrs
+import jax
+import jax.numpy as jnp
 import numpy as np
+
+from ..core import enable_float64
 
 TRANSFORMS = ("log", "identity", "logit", "bounded")
 
@@ -46,10 +49,10 @@ class Parameter:
     def to_natural(self, v):
         """Fitting space -> natural value (numpy or JAX arrays alike)."""
         if self.transform == "log":
-            return np.exp(v) if isinstance(v, (float, np.ndarray, np.floating)) else _jnp().exp(v)
+            return np.exp(v) if isinstance(v, (float, np.ndarray, np.floating)) else jnp.exp(v)
         if self.transform in ("logit", "bounded"):
             sig = 1.0 / (1.0 + np.exp(-v)) if isinstance(v, (float, np.ndarray, np.floating)) else (
-                _jax().nn.sigmoid(v))
+                jax.nn.sigmoid(v))
             return sig if self.transform == "logit" else self.lower + (self.upper - self.lower) * sig
         return v
 
@@ -73,18 +76,6 @@ class Parameter:
             return self.fit_name
         return {"log": f"log {self.name}", "logit": f"logit {self.name}",
                 "bounded": f"bounded {self.name}"}.get(self.transform, self.name)
-
-
-def _jnp():
-    import jax.numpy as jnp
-
-    return jnp
-
-
-def _jax():
-    import jax
-
-    return jax
 
 
 def _identity(x):
@@ -187,7 +178,6 @@ class LawFamily:
 
     def predict_fn(self, space: str) -> Callable:
         """``f(theta, z)`` in ``space`` ("log" or "linear"), derived from whichever form exists."""
-        jnp = _jnp()
         if space == "log":
             if self.log_predict is not None:
                 return self.log_predict
@@ -227,10 +217,6 @@ class LawFamily:
 
     def predict(self, params: Mapping[str, float], inputs: Mapping[str, Any]) -> np.ndarray:
         """Predicted target at ``inputs`` (name -> array) for natural parameters ``params``."""
-        import jax.numpy as jnp
-
-        from ..core import enable_float64  # here, not at the top: the core loads JAX
-
         enable_float64()  # predictions feed simulations and fits
         x = np.column_stack([np.asarray(inputs[name], dtype=np.float64) for name in self.inputs])
         z = jnp.asarray(self.prepare(x))
@@ -251,10 +237,6 @@ class LawFamily:
                 f"law {self.name!r} has no parameter {', '.join(unknown)}; "
                 f"its parameters are {', '.join(self.param_names)}"
             )
-        import jax.numpy as jnp
-
-        from ..core import enable_float64  # here, not at the top: the core loads JAX
-
         enable_float64()  # before constants are made
         free_idx = [i for i, p in enumerate(self.parameters) if p.name not in fixed]
         full = np.zeros(len(self.parameters))
@@ -300,10 +282,6 @@ class LawFamily:
             if (a.transform, a.lower, a.upper) != (b.transform, b.lower, b.upper):
                 raise ValueError(f"cannot tie {tied} (fitted as {a.fitted_as}) to {source} (fitted "
                                  f"as {b.fitted_as}): tied parameters need the same transform")
-        import jax.numpy as jnp
-
-        from ..core import enable_float64  # here, not at the top: the core loads JAX
-
         enable_float64()  # before constants are made
         free = [p for p in self.parameters if p.name not in ties]
         position = {p.name: i for i, p in enumerate(free)}

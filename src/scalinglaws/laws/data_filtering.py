@@ -70,6 +70,7 @@ import attrs
 import jax.numpy as jnp
 import numpy as np
 
+from ..core import enable_float64
 from .base import EstimatorRecipe, LawFamily, Parameter
 
 MAX_EPOCHS = 4096
@@ -189,8 +190,6 @@ def pool_mixture_error(pools: Sequence[Mapping[str, float]], a: float, d: float,
     tau_i multiplied by the number of pools p when ``scale_tau`` (as the authors'
     ``estimate_best_pool.py`` does). One pool gives the ``data_filtering`` law itself.
     """
-    from ..core import enable_float64  # here, not at the top: the core loads JAX
-
     enable_float64()  # before arrays are made
     if not pools:
         raise ValueError("pool_mixture_error needs at least one pool")

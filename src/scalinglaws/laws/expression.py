@@ -27,10 +27,12 @@ import math
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import attrs
+import jax.numpy as jnp
 
+from ..core import enable_float64
 from ..errors import ExpressionError, ScalingLawsError, closest
-from .base import PUBLISHED_HUBER, TRANSFORMS, LawFamily, Parameter, natural_law
 from ..formula import Formula, check_axes, parse_formula
+from .base import PUBLISHED_HUBER, TRANSFORMS, LawFamily, Parameter, natural_law
 
 # Starting values in natural units when a parameter gives no `init`: a decade grid for positive
 # scales (losses, prefactors), exponent-like values for plain numbers, the middle and both sides
@@ -226,10 +228,6 @@ def _expression_law(expression, parameters, axes) -> LawFamily:
 
 
 def _family(formula: Formula, params: Tuple[Parameter, ...], inputs: Tuple[str, ...]) -> LawFamily:
-    import jax.numpy as jnp
-
-    from ..core import enable_float64  # here, not at the top: the core loads JAX
-
     enable_float64()  # before any constant of the formula is made
     evaluate = formula.compile(jnp)
     names = tuple(p.name for p in params)

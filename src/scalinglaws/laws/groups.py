@@ -17,7 +17,11 @@ from __future__ import annotations
 from typing import Sequence, Tuple
 
 import attrs
+import jax
+import jax.numpy as jnp
 import numpy as np
+
+from ..core import enable_float64
 
 
 @attrs.frozen
@@ -59,12 +63,6 @@ def with_groups(family, labels: Sequence, shared: Sequence[str] = (), *, input_n
                        f"parameters are {', '.join(family.param_names)}")
     if input_name in family.inputs:
         raise ValueError(f"the group column {input_name!r} is already an input of {family.name!r}")
-
-    import jax
-    import jax.numpy as jnp
-
-    from ..core import enable_float64  # here, not at the top: the core loads JAX
-
     enable_float64()  # before constants are made
     params: list = []
     index = np.zeros((len(labels), len(family.parameters)), dtype=np.int64)

@@ -60,6 +60,7 @@ from __future__ import annotations
 from typing import Optional
 
 import attrs
+import jax.numpy as jnp
 import numpy as np
 
 from .base import PUBLISHED_HUBER, LawFamily, Parameter
@@ -129,8 +130,6 @@ def _prepare_for(decay: float):
 
 
 def _linear_predict(theta, z):
-    import jax.numpy as jnp
-
     l0, a, alpha, c = jnp.exp(theta[0]), jnp.exp(theta[1]), theta[2], jnp.exp(theta[3])
     return l0 + a * z[:, 0] ** (-alpha) - c * z[:, 1]
 
