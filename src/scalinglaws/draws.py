@@ -13,7 +13,11 @@ from __future__ import annotations
 import functools
 from typing import Any, Dict, Mapping
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+
+from .core import enable_float64
 
 
 def predict_draws(family, thetas, inputs: Mapping[str, Any], *, space: str = "linear"
@@ -21,10 +25,6 @@ def predict_draws(family, thetas, inputs: Mapping[str, Any], *, space: str = "li
     """(B, n) predictions of ``family`` for each row of ``thetas`` (B, P) at ``inputs``
     (input name -> (n,) values shared by every draw, or (B, n) values, one row per draw);
     ``space="log"`` gives the log prediction (exact where the prediction underflows)."""
-    import jax.numpy as jnp
-
-    from .core import enable_float64  # here, not at the top: the core loads JAX
-
     enable_float64()
     thetas = np.atleast_2d(np.asarray(thetas, dtype=np.float64))
     cols = [np.asarray(inputs[n], dtype=np.float64) for n in family.inputs]
@@ -47,8 +47,6 @@ def predict_theta(family, theta, inputs: Mapping[str, Any]) -> np.ndarray:
 @functools.cache
 def _vmapped(family, per_draw_inputs: bool, space: str):
     """jit(vmap(predict)) over parameter rows (and input rows), compiled once per shape."""
-    import jax
-
     fn = family.predict_fn(space)
     return jax.jit(jax.vmap(fn, in_axes=(0, 0 if per_draw_inputs else None)))
 

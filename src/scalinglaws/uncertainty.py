@@ -27,6 +27,8 @@ import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import attrs
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from .draws import natural_from_thetas, thetas_from_natural
@@ -212,9 +214,6 @@ def delta_se(transform: Callable, theta, cov) -> Tuple[np.ndarray, np.ndarray]:
 
 @functools.cache
 def _delta_jit(transform: Callable):
-    import jax
-    import jax.numpy as jnp
-
     @jax.jit
     def delta(theta, cov):
         g = jax.jacfwd(transform)(theta)
@@ -231,8 +230,6 @@ def _delta_jit(transform: Callable):
 @functools.cache
 def _natural_transform(family) -> Callable:
     """theta -> [natural parameters..., derived...] as a JAX function (cached: one compile)."""
-    import jax.numpy as jnp
-
     def transform(theta):
         nat = {p.name: p.to_natural(theta[i]) for i, p in enumerate(family.parameters)}
         nat.update({t: nat[s] for t, s in family.aliases.items() if s in nat})

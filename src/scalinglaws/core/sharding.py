@@ -50,6 +50,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
@@ -157,8 +158,6 @@ def map_rows(fun, batched: tuple, shared: tuple = (), mesh: Optional[Mesh] = Non
     pytrees (the mixture optimiser's draws of a law's parameters); every leaf has the R rows.
     """
     mesh = batch_mesh() if mesh is None else mesh
-    import jax.numpy as jnp
-
     rows = jax.tree_util.tree_leaves(batched)[0].shape[0]
     extra = round_up(rows, mesh.devices.size) - rows
     if extra:
@@ -185,8 +184,6 @@ def take_rows(tree, idx, axis_name: str = BATCH_AXIS):
     communication is d x len(idx) rows, not the whole batch, and the rows are copied bit for bit
     (no arithmetic, unlike a masked ``psum``).
     """
-    import jax.numpy as jnp
-
     m = jax.tree_util.tree_leaves(tree)[0].shape[0]
     owner = idx // m
     local = jnp.clip(idx - jax.lax.axis_index(axis_name) * m, 0, m - 1)

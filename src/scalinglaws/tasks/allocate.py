@@ -5,7 +5,8 @@ Three ways, side by side as in Hoffmann et al. (2022), table 2:
 * approach 3 (the fitted law): in closed form where the law declares one
   (``LawFamily.allocation``; Chinchilla's: N_opt = G (C/6)^a, D_opt = G^-1 (C/6)^b with a =
   beta/(alpha+beta), b = alpha/(alpha+beta), G = (alpha A/(beta B))^(1/(alpha+beta))); for any other
-  law with inputs N and D numerically, by minimising the law over log N along C = 6 N D (a compiled grid search with quadratic refinement, vectorised over budgets and draws).
+  law with inputs N and D numerically, by minimising the law over log N along C = 6 N D (a
+  compiled grid search with quadratic refinement, vectorised over budgets and draws).
   Intervals come from the fit's uncertainty (bootstrap draws, or the delta method).
 * approach 2 (IsoFLOP profiles): rows grouped into slices of (nearly) equal C; a parabola in
   log N fitted to each slice's losses, its vertex the slice's optimum; log N_opt regressed on
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple
 
 import attrs
+import jax.numpy as jnp
 import numpy as np
 
 from ..draws import natural_from_thetas, predict_draws, thetas_from_natural
@@ -219,7 +221,6 @@ def _delta_allocation(family, fit, budgets, method, unc):
     """Intervals of the allocation from the sandwich/Hessian covariance: the delta method for the
     closed form; for the numerical optimum, percentiles over 1000 parameter vectors drawn from
     the normal approximation N(theta_hat, Cov) in the fitting space (seeded)."""
-    import jax.numpy as jnp
     from scipy.stats import norm
 
     if method != "closed_form":

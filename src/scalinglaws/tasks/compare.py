@@ -40,6 +40,7 @@ from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
 import attrs
 import numpy as np
 
+from ..core.objectives import loss_kind, make_loss
 from ..draws import predict_draws, predict_theta
 from ..errors import DataError, FitError, ScalingLawsError, closest
 from ..fields import at_least, field, positive
@@ -157,8 +158,6 @@ def information_criteria(fit: FitResult, x: np.ndarray, y: np.ndarray,
                          mask: Optional[np.ndarray] = None) -> Dict[str, float]:
     """NLL, AIC and BIC of a fit under the likelihood of its loss (module doc): the density
     exp(-rho(r) / s) / Z(s) of :mod:`scalinglaws.core.objectives`, Huber's or the Gaussian."""
-    from ..core.objectives import loss_kind, make_loss
-
     est = fit.estimator
     try:
         loss = make_loss(est.get("loss", "squared"), float(est.get("delta", 1.0)), est.get("loss_args"))

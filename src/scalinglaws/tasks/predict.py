@@ -17,11 +17,13 @@ from __future__ import annotations
 from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple, Union
 
 import attrs
+import jax.numpy as jnp
 import numpy as np
 
 from ..draws import predict_draws
 from ..errors import FitError
 from ..fields import field, one_of
+from ..observations import resolve_law
 from ..results import FitResult, jsonable, missing_inputs_message
 from ..spec.model import EstimatorSpec, LawSpec
 from ..uncertainty import UncertaintySpec, delta_se
@@ -58,8 +60,6 @@ class PredictTask:
                         f"{', '.join(sorted(spec.datasets)) or 'none'}"))
         out += law_problems(self.law, registry, ("law",))
         if not out and self.law.expression is None and self.law.groups is None:
-            from ..observations import resolve_law
-
             family = resolve_law(self.law, registry)
             for i, point in enumerate(self.at):
                 out += point_problems(family, point, ("at", i))
@@ -131,8 +131,6 @@ def predict_rows(family, obs, fit: FitResult, points: Dict[str, np.ndarray], *,
             noisy = np.exp(logd + s * rng.standard_normal(logd.shape))
             pi = np.nanpercentile(noisy, q, axis=0)
     else:
-        import jax.numpy as jnp
-
         z_pts = jnp.asarray(family.prepare(np.column_stack([points[n] for n in family.inputs])))
         logf = family.predict_fn("log")
         se_log, _ = delta_se(lambda th: logf(th, z_pts), fit.theta, unc.cov)
