@@ -9,6 +9,7 @@ from scalinglaws.data.table import Table
 from scalinglaws.errors import DataError, FitError, SpecError
 from scalinglaws.mixture.pipeline import Curves, PipelineConfig, errors, run_fold, run_pipeline
 from scalinglaws.mixture.pipeline_task import MixturePipelineTask
+from scalinglaws.report import presenters
 
 SIZES = np.array([70e6, 160e6, 410e6, 1e9])
 STEPS = np.array([10e3, 12e3, 14e3, 16e3, 18e3, 20e3, 24e3, 30e3])
@@ -183,7 +184,7 @@ def test_mixinglaws_spec_held_out_error():
         assert s["leave_one_out_mixing_only"][d]["rel"] < 0.006
     assert pipe.to_json()["errors"]["held_out"]["Github"]["n"] == 1
     assert any(line.startswith("| **pipeline, held-out mixture** | Github") for line in
-               pipe.markdown())
+               presenters.markdown(pipe))
 
 
 def test_report_replays_from_results_json():
@@ -200,6 +201,7 @@ def test_report_replays_from_results_json():
                                    loo=loo, notes=["n"])
     data = json.loads(json.dumps(result.to_json()))
     replayed = MixturePipelineResult.from_json(data)
-    assert replayed.markdown({"pipeline_p.png"}) == result.markdown({"pipeline_p.png"})
+    images = {"pipeline_p.png"}
+    assert presenters.markdown(replayed, images) == presenters.markdown(result, images)
     assert json.loads(json.dumps(replayed.summary())) == data["errors"]
-    assert list(replayed.figures()) == ["pipeline_p.png"]
+    assert list(presenters.figures(replayed)) == ["pipeline_p.png"]

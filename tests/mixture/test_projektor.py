@@ -18,6 +18,7 @@ import scalinglaws as sl
 from scalinglaws.errors import DataError, FitError, ScalingLawsError
 from scalinglaws.mixture import projektor as pj
 from scalinglaws.mixture.simplex import InfeasibleMixture
+from scalinglaws.report import presenters
 
 CENTRES = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]])
 MIX = np.array([0.5, 0.3, 0.2])  # the validation set is drawn from this mixture
@@ -231,8 +232,8 @@ def test_select_sources_task_end_to_end(project, clouds, write_spec):
     from scalinglaws.mixture.projektor_task import SelectSourcesResult
 
     again = SelectSourcesResult.from_json(res)
-    assert "\n".join(again.markdown({"projektor_pick.png"})) in report
-    assert "projektor_pick.png" in again.figures()
+    assert "\n".join(presenters.markdown(again, {"projektor_pick.png"})) in report
+    assert "projektor_pick.png" in presenters.figures(again)
 
 
 def test_task_errors_name_file_row_and_fix(project, write_spec):
@@ -355,7 +356,8 @@ def test_task_with_samples_per_size(project_by_size, clouds, clouds2, write_spec
     from scalinglaws.mixture.projektor_task import SelectSourcesResult
 
     again = SelectSourcesResult.from_json(res)
-    assert "\n".join(again.markdown({"projektor_pick.png"})) in (folder / "out" / "report.md").read_text()
+    assert "\n".join(presenters.markdown(again, {"projektor_pick.png"})) in (
+        folder / "out" / "report.md").read_text()
     # Identical files for both sizes (pilots from one set of samples): today's result.
     (folder / "pilots.csv").write_text(shared)
     spec = write_spec(spec_text("sources_by_size: {1000: {web: web}}"))

@@ -41,6 +41,7 @@ tasks:
     dataset: runs
     evaluate:
       same: {{dataset: runs}}
+      again: {{dataset: runs}}
   - name: choose
     kind: optimise_mixture
     dataset: runs
@@ -51,7 +52,22 @@ tasks:
     unique_tokens: {{books: 5.0e+8}}
     bootstrap: 20
     n_starts: 64
+    compare: {{half: {{code: 0.5, web: 0.5}}}}
 """
+
+
+def assert_rerenders(out):
+    """`scalinglaws report OUT` rewrites report.md from results.json alone, word for word: the
+    held-out sets in the spec's order, proportions in the sources' order (results.json sorts its
+    keys); the figures, which need the fitted law, stay those of the run."""
+    from scalinglaws.plugins import get_registry
+    from scalinglaws.report.replay import rerender
+
+    before = (out / "report.md").read_text()
+    figures = {p.name: p.read_bytes() for p in out.glob("*.png")}
+    assert "report.md" in rerender(out, get_registry())
+    assert (out / "report.md").read_text() == before
+    assert {p.name: p.read_bytes() for p in out.glob("*.png")} == figures
 
 
 def test_optimise_mixture_spec_writes_results_report_and_plot(runs_csv, write_spec, tmp_path):
@@ -74,6 +90,9 @@ def test_optimise_mixture_spec_writes_results_report_and_plot(runs_csv, write_sp
     assert "availability cap" in report
     assert (out / "mixture_choose.png").stat().st_size > 1000
     assert "r[books]" in (out / "params.csv").read_text()
+    assert "| rho `same` | rho `again` |" in report and "| half | " in report
+    assert "web 0.5, code 0.5 |" in report  # a reference mixture in the order of the sources
+    assert_rerenders(out)
 
 
 def test_spec_errors_name_the_key(runs_csv, write_spec):
@@ -139,6 +158,7 @@ def test_spend_limit_formula_target_and_frontier_from_a_spec(runs_csv, write_spe
     for name in ("mixture_buy.png", "mixture_buy_surface.png", "mixture_buy_frontier.png",
                  "mixture_fit_buy.png"):
         assert (out / name).stat().st_size > 1000, name
+    assert_rerenders(out)
 
 
 def test_spec_errors_of_the_new_keys_name_the_key_and_token(runs_csv, write_spec):

@@ -7,7 +7,7 @@ ranks held-out mixtures (Spearman's rho per domain, as RegMix reports) and their
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Mapping, Optional
 
 import attrs
 import numpy as np
@@ -16,9 +16,9 @@ from ..core.objectives import make_loss
 from ..errors import DataError, closest
 from ..estimators.multistart import registered_loss
 from ..fields import at_least, field, non_negative, positive
-from ..results import jsonable
+from ..results import RecordedLaw, jsonable
 from .data import MixtureRuns, load_runs, per_source, spearman, unknown_datasets, unknown_names
-from .laws import FitOptions
+from .laws import FitOptions, RecordedMixture
 
 
 @attrs.frozen(kw_only=True)
@@ -155,42 +155,38 @@ def _predict_runs(fitted, runs: MixtureRuns) -> np.ndarray:
     return fitted.predict(runs.r)
 
 
-def _fmt(v, digits=4) -> str:
-    return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
+def law_rows(task: str, law: str, paper_params) -> List[Dict[str, Any]]:
+    """params.csv rows of a fitted mixture law: c, k and t per domain in the paper's form, a
+    plugin law's own parameters flattened."""
+    out = []
+    for p in paper_params:
+        d = p["domain"]
+        names = [(f"{key}[{d},{j}]", x) for key, v in p.items()
+                 if key not in ("domain", "c", "k", "t", "terms") for j, x in enumerate(np.ravel(v))]
+        names += [(f"{key}[{d}]", p[key]) for key in ("c", "k") if key in p]
+        names += [(f"t[{d},{s}]", v) for s, v in p.get("t", {}).items()]
+        out += [{"task": task, "law": law, "parameter": n, "estimate": float(v)} for n, v in names]
+    return out
 
 
 @attrs.frozen(kw_only=True, eq=False)
 class MixtureFitResult:
-    """A fitted mixture law with its per-domain diagnostics and held-out scores."""
+    """A fitted mixture law with its per-domain diagnostics and held-out scores (presented by
+    :mod:`scalinglaws.report.mixture_fit`)."""
 
     name: str
     dataset: str
-    fitted: Any  # FittedMixture
+    fitted: Any  # FittedMixture; a RecordedMixture when rebuilt from results.json
     n_runs: int
     evaluation: Dict[str, Dict[str, Dict[str, float]]] = attrs.field(factory=dict)
     notes: List[str] = attrs.field(factory=list)
-    # (predicted, observed) losses (n, D) of the training runs and of each held-out set
+    # (predicted, observed) losses (n, D) of the training runs and of each held-out set; not in
+    # results.json
     points: Dict[str, Any] = attrs.field(factory=dict)
-    kind: str = "mixture_fit"
+    kind: ClassVar[str] = "mixture_fit"
 
     def rows(self) -> List[Dict[str, Any]]:
-        out = []
-        law = self.fitted.law.name
-        for p in self.fitted.paper_params():
-            d = p["domain"]
-            for key, v in p.items():  # a plugin law's own parameters, flattened
-                if key not in ("domain", "c", "k", "t", "terms"):
-                    out += [{"task": self.name, "law": law, "parameter": f"{key}[{d},{j}]",
-                             "estimate": float(x)} for j, x in enumerate(np.ravel(v))]
-            if "c" in p:
-                out.append({"task": self.name, "law": law, "parameter": f"c[{d}]",
-                            "estimate": p["c"]})
-            if "k" in p:
-                out.append({"task": self.name, "law": law, "parameter": f"k[{d}]", "estimate": p["k"]})
-                for s, v in p["t"].items():
-                    out.append({"task": self.name, "law": law, "parameter": f"t[{d},{s}]",
-                                "estimate": v})
-        return out
+        return law_rows(self.name, self.fitted.law.name, self.fitted.paper_params())
 
     def to_json(self) -> Dict[str, Any]:
         f = self.fitted
@@ -200,44 +196,27 @@ class MixtureFitResult:
             "sources": list(f.sources), "domains": list(f.domains), "n_runs": self.n_runs,
             "params": f.paper_params(), "diagnostics": f.diagnostics, "estimator": f.estimator,
             "evaluation": self.evaluation, "notes": self.notes,
+            # results.json sorts its keys: the held-out sets in the spec's order
+            "evaluation_order": list(self.evaluation),
         })
 
-    def markdown(self, images=frozenset()) -> List[str]:
-        f = self.fitted
-        lines = [f"## Task `{self.name}`: fit `{f.law.name}` to `{self.dataset}`", "",
-                 f"- Law: `{f.law.formula}` ({f.law.reference})",
-                 f"- Runs: {self.n_runs}; sources: {len(f.sources)}; domains: {len(f.domains)}"]
-        est = f.estimator
-        from ..core.objectives import describe_loss
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], registry=None) -> MixtureFitResult:
+        """The result as results.json records it: the law by its record (no predictions, so no
+        figure points), the held-out scores in the spec's order."""
+        order = data.get("evaluation_order", list(data.get("evaluation", {})))
+        sources = data["sources"]
+        params = [{**p, "t": {s: p["t"][s] for s in sources}} if "t" in p else p
+                  for p in data["params"]]  # t in the order of the sources, as fitted
+        fitted = RecordedMixture(
+            law=RecordedLaw(name=data["law"], formula=data.get("formula", ""),
+                            reference=data.get("reference", "")),
+            params=params, diagnostics=data["diagnostics"],
+            sources=tuple(sources), domains=tuple(data["domains"]),
+            estimator=data.get("estimator", {}))
+        return cls(name=data["name"], dataset=data["dataset"], fitted=fitted,
+                   n_runs=int(data["n_runs"]), evaluation={k: data["evaluation"][k] for k in order},
+                   notes=list(data.get("notes", [])))
 
-        loss = describe_loss(est.get("loss", "squared"), est.get("delta", 1.0), est.get("loss_args"))
-        lines.append(f"- Fit: {est.get('method')}, {loss} on log residuals"
-                     + (f"; bootstrap: {est.get('n_bootstrap')} resamples of the runs (seed "
-                        f"{est.get('seed')})" if est.get("n_bootstrap") else "; no bootstrap"))
-        for n in self.notes:
-            lines.append(f"- Data: {n}")
-        labels = list(self.evaluation)
-        # Spearman's rho needs at least three held-out runs; the MAE is the held-out error.
-        ranked = [lb for lb in labels if next(iter(self.evaluation[lb].values()))["n"] >= 3]
-        head = ("| domain | c | rmse (log, train) |" + "".join(f" rho `{lb}` |" for lb in ranked)
-                + "".join(f" MAE `{lb}` |" for lb in labels))
-        lines += ["", head, "|---|---|---|" + "---|" * (len(ranked) + len(labels))]
-        for i, d in enumerate(f.domains):
-            cells = [d, _fmt(float(f.params["c"][i])) if "c" in f.params else "-",
-                     _fmt(f.diagnostics[i]["rmse_log"], 3)]
-            cells += [_fmt(self.evaluation[lb][d]["spearman"]) for lb in ranked]
-            cells += [_fmt(self.evaluation[lb][d]["mae"], 3) for lb in labels]
-            lines.append("| " + " | ".join(cells) + " |")
-        image = f"mixture_fit_{self.name}.png"
-        if image in images:
-            lines += ["", f"![predicted against observed loss]({image})"]
-        return lines + [""]
 
-    def figures(self) -> Dict[str, Any]:
-        """``mixture_fit_<task>.png``: predicted against observed loss, one panel per domain,
-        training runs and held-out sets marked apart."""
-        if not self.points:
-            return {}
-        from .plots import fit_figure
-
-        return {f"mixture_fit_{self.name}.png": fit_figure(self)}
+FitMixtureTask.result_type = MixtureFitResult  # rebuilt by `scalinglaws report`

@@ -208,6 +208,23 @@ class FittedMixture:
         return out
 
 
+@attrs.frozen(kw_only=True, eq=False)
+class RecordedMixture:
+    """A fitted mixture law known only from its record in results.json (a re-rendered report, a
+    replayed pipeline fold): its parameters in the published form and its diagnostics, no
+    predictions."""
+
+    params: List[Dict[str, Any]]  # FittedMixture.paper_params()
+    diagnostics: List[Dict[str, Any]] = attrs.field(factory=list)
+    law: Any = None  # scalinglaws.results.RecordedLaw: name, formula, reference
+    sources: Tuple[str, ...] = ()
+    domains: Tuple[str, ...] = ()
+    estimator: Dict[str, Any] = attrs.field(factory=dict)
+
+    def paper_params(self) -> List[Dict[str, Any]]:
+        return self.params
+
+
 def _jnp_tree(tree):
     return jax.tree_util.tree_map(jnp.asarray, tree)
 

@@ -7,7 +7,7 @@ optimum has a single task.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Mapping, Optional
 
 import attrs
 import numpy as np
@@ -20,7 +20,6 @@ from .data import MixtureRuns, per_source, unknown_names
 from .fit_task import FitMixtureTask, MixtureFitResult
 from .frontier import mixture_frontier
 from .optimise import optimise_mixture
-from .result import solutions_table
 from .target import target_function
 
 
@@ -233,150 +232,49 @@ def _sampling_baseline(opt, unique, n: int, k: int, seed: int):
             "best_sample_objective": float(np.min(losses))}
 
 
-def _cell(v: float) -> str:
-    return f"{v:.3g}" if abs(v) > 1e-12 else "0"
-
-
 @attrs.frozen(kw_only=True, eq=False)
 class MixtureOptimumResult:
-    """The fit and the chosen mixture (and the frontier against the token budget)."""
+    """The fit and the chosen mixture (and the frontier against the token budget), presented by
+    :mod:`scalinglaws.report.mixture_optimum`. Rebuilt from results.json, ``optimum`` is its
+    record there (a dict) and ``frontier`` its rows: the numbers, without the fitted law."""
 
     name: str
     fit: MixtureFitResult
-    optimum: Any  # MixtureOptimum
+    optimum: Any  # MixtureOptimum, or its to_json() when rebuilt
     comparisons: List[Dict[str, Any]] = attrs.field(factory=list)
     sampling: Optional[Dict[str, Any]] = None
-    frontier: Any = None  # MixtureFrontier
-    kind: str = "mixture_optimum"
+    frontier: Any = None  # MixtureFrontier, or its rows() when rebuilt
+    kind: ClassVar[str] = "mixture_optimum"
 
     def rows(self) -> List[Dict[str, Any]]:
+        """The fit's parameters, and the optimal proportions with their bootstrap spread."""
         out = self.fit.rows()
-        iv = self.optimum.interval()
-        for j, (s, v) in enumerate(zip(self.optimum.sources, self.optimum.proportions)):
-            row = {"task": self.name, "law": "optimum", "parameter": f"r[{s}]", "estimate": float(v)}
-            if iv is not None:
-                row["se"] = float(self.optimum.draws["proportions"][:, j].std())
-                row["lower"] = float(iv["proportions_lower"][j])
-                row["upper"] = float(iv["proportions_upper"][j])
+        opt = self.to_json()["optimum"]
+        boot = opt.get("bootstrap")
+        for s in self.fit.fitted.sources:
+            row = {"task": self.name, "law": "optimum", "parameter": f"r[{s}]",
+                   "estimate": opt["proportions"][s]}
+            if boot is not None:
+                row.update(se=boot["proportions_std"][s], lower=boot["proportions_lower"][s],
+                           upper=boot["proportions_upper"][s])
             out.append(row)
         return out
 
     def to_json(self) -> Dict[str, Any]:
+        rebuilt = isinstance(self.optimum, Mapping)
         out = {"name": self.name, "kind": self.kind, "fit": self.fit.to_json(),
-               "optimum": self.optimum.to_json(), "comparisons": self.comparisons,
-               "sampling_baseline": self.sampling}
+               "optimum": self.optimum if rebuilt else self.optimum.to_json(),
+               "comparisons": self.comparisons, "sampling_baseline": self.sampling}
         if self.frontier is not None:
-            out["frontier"] = self.frontier.rows()
+            out["frontier"] = self.frontier if rebuilt else self.frontier.rows()
         return jsonable(out)
 
-    def markdown(self, images=frozenset()) -> List[str]:
-        opt = self.optimum
-        lines = self.fit.markdown(images)
-        lines += [f"### Chosen mixture (task `{self.name}`)", "",
-                  f"Minimise {opt.target_text} over the capped simplex"
-                  + (f", budget T = {opt.budget:.4g} tokens" if opt.budget is not None else "")
-                  + (f", spending at most {opt.spend:.6g}" if opt.spend is not None else "")
-                  + f": predicted target loss **{opt.objective:.5g}**"]
-        iv = opt.interval()
-        if iv is not None:
-            lines[-1] += (f" (90% bootstrap interval {iv['objective_lower']:.5g} to "
-                          f"{iv['objective_upper']:.5g}, {opt.draws['objective'].shape[0]} draws)")
-        lines[-1] += (f"; {opt.n_at_best} of {opt.n_starts} starts reached the best; KKT violation "
-                      f"{opt.kkt_violation:.2g}.")
-        if opt.spend is not None:
-            lines += ["", f"Spending: {opt.spent:.6g} of {opt.spend:.6g}"
-                      + (f" (binding: one more unit of money is worth {opt.value_of_money:.3g} of "
-                         "target loss)" if opt.spend_binds else " (not binding)") + "."]
-        for image, alt in ((f"mixture_{self.name}.png", "optimal mixture"),
-                           (f"mixture_{self.name}_surface.png", "predicted target around the "
-                            "optimum")):
-            if image in images:
-                lines += ["", f"![{alt}]({image})"]
-        lines += self._table(iv)
-        lines += self._comparisons()
-        lines += self._frontier(images)
-        return lines
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], registry=None) -> MixtureOptimumResult:
+        """The result as results.json records it (the report's numbers, no figures)."""
+        return cls(name=data["name"], fit=MixtureFitResult.from_json(data["fit"]),
+                   optimum=dict(data["optimum"]), comparisons=list(data.get("comparisons", [])),
+                   sampling=data.get("sampling_baseline"), frontier=data.get("frontier"))
 
-    def _table(self, iv) -> List[str]:
-        opt = self.optimum
-        rows = solutions_table(opt)
-        has_ep = opt.epochs is not None
-        has_spent = opt.cost_per_token is not None
-        head = "| source | proportion |" + (" 90% interval |" if iv is not None else "") + \
-            " bounds | active | " + ("epochs | " if has_ep else "") + \
-            ("spent | " if has_spent else "") + "marginal value |"
-        lines = ["", head, "|---|---|" + ("---|" if iv is not None else "") + "---|---|"
-                 + ("---|" if has_ep else "") + ("---|" if has_spent else "") + "---|"]
-        for row in rows:
-            cells = [row["source"], f"{row['proportion']:.4f}"]
-            if iv is not None:
-                cells.append(f"{row['q05']:.4f} - {row['q95']:.4f}")
-            cells += [f"[{row['lower']:.3g}, {row['upper']:.3g}]", row["active"]]
-            if has_ep:
-                cells.append(f"{row['epochs']:.3g}" if np.isfinite(row["epochs"]) else "-")
-            if has_spent:
-                cells.append(f"{row['spent']:.4g}")
-            cells.append(_cell(row["marginal_value"]))
-            lines.append("| " + " | ".join(cells) + " |")
-        lines += ["", "Marginal value: -(dF/dr_j + nu" + (" + mu c_j" if has_spent else "")
-                  + "), the drop of the target loss per unit of proportion moved into the source "
-                  "from the free ones" + (" at the same spending" if has_spent else "")
-                  + " (the KKT multiplier of an active cap; negative at a lower bound).", ""]
-        return lines
 
-    def _comparisons(self) -> List[str]:
-        opt = self.optimum
-        if not (self.comparisons or self.sampling):
-            return []
-        lines = ["| mixture | predicted target loss | proportions |", "|---|---|---|"]
-        top = {s: v for s, v in zip(opt.sources, opt.proportions) if v > 1e-3}
-        lines.append(f"| optimum | {opt.objective:.5g} | "
-                     + ", ".join(f"{s} {v:.4f}" for s, v in top.items()) + " |")
-        if self.sampling:
-            sp = {s: v for s, v in self.sampling["proportions"].items() if v > 1e-3}
-            lines.append(f"| RegMix selection (top {self.sampling['top_k']} of "
-                         f"{self.sampling['n_samples']} samples) | "
-                         f"{self.sampling['objective']:.5g} | "
-                         + ", ".join(f"{s} {v:.4f}" for s, v in sp.items()) + " |")
-        for c in self.comparisons:
-            obj = f"{c['objective']:.5g}" if "objective" in c else "(partial mixture)"
-            lines.append(f"| {c['name']} | {obj} | "
-                         + ", ".join(f"{s} {v:.4g}" for s, v in c["proportions"].items()) + " |")
-        return lines + [""]
-
-    def _frontier(self, images) -> List[str]:
-        fr = self.frontier
-        if fr is None:
-            return []
-        lines = [f"#### Frontier: the optimum against the token budget (task `{self.name}`)", ""]
-        image = f"mixture_{self.name}_frontier.png"
-        if image in images:
-            lines += [f"![frontier]({image})", ""]
-        lines += ["| budget T | predicted target | " + " | ".join(fr.sources)
-                  + " | at a cap | spending binds |",
-                  "|---|---|" + "---|" * len(fr.sources) + "---|---|"]
-        for row in fr.rows():
-            if not row["feasible"]:
-                lines.append(f"| {row['budget']:.4g} | infeasible |" + " |" * len(fr.sources)
-                             + " | |")
-                continue
-            lines.append(f"| {row['budget']:.4g} | {row['objective']:.5g} | "
-                         + " | ".join(f"{v:.4f}" for v in row["proportions"].values())
-                         + f" | {', '.join(row['capped'])} | {'yes' if row['spend_binds'] else ''} |")
-        bad = [r for r in fr.rows() if not r["feasible"]]
-        if bad:
-            lines += ["", f"Infeasible at T = {bad[0]['budget']:.4g}: {bad[0]['reason']}"]
-        return lines + [""]
-
-    def figures(self) -> Dict[str, Any]:
-        """``mixture_<task>.png`` (the optimal mixture, bars with 90% bootstrap whiskers),
-        ``mixture_<task>_surface.png`` (the predicted target around the optimum),
-        ``mixture_<task>_frontier.png`` (with `frontier:`) and the fit's figure."""
-        from .plots import frontier_figure, optimum_figure, surface_figure
-
-        out = {f"mixture_{self.name}.png": optimum_figure(self),
-               f"mixture_{self.name}_surface.png": surface_figure(self.optimum, self.name)}
-        if self.frontier is not None:
-            out[f"mixture_{self.name}_frontier.png"] = frontier_figure(self.frontier, self.name)
-        out.update(self.fit.figures())
-        return out
+OptimiseMixtureTask.result_type = MixtureOptimumResult  # rebuilt by `scalinglaws report`

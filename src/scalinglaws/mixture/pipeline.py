@@ -57,6 +57,10 @@ from ..errors import FitError
 # E + A x^-alpha, so the names are translated at the edges.
 STEP_NAMES = {"E": "E", "B": "A", "beta": "alpha"}
 SIZE_NAMES = ("E", "A", "alpha")
+REFERENCE = ("Ye et al. 2024, 'Data Mixing Laws: Optimizing Data Mixtures by Predicting Language "
+             "Modeling Performance' (arXiv:2403.16952), nested step, size and mixing laws")
+FORMULAS = {"step": "L(S) = E + B S^-beta", "size": "L(N) = E + A N^-alpha",
+            "mixing": "L_i(r) = c_i + k_i exp(sum_j t_ij r_j)"}
 
 
 @attrs.frozen(kw_only=True, eq=False)

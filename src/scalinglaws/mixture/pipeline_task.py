@@ -18,13 +18,10 @@ import numpy as np
 from ..errors import DataError, closest
 from ..fields import field, non_negative, positive
 from ..results import jsonable
+from . import pipeline as pl
 from .data import ROW_SUM_TOLERANCE, match_columns, unknown_datasets
-
-REFERENCE = ("Ye et al. 2024, 'Data Mixing Laws: Optimizing Data Mixtures by Predicting Language "
-             "Modeling Performance' (arXiv:2403.16952), nested step, size and mixing laws")
-FORMULAS = {"step": "L(S) = E + B S^-beta", "size": "L(N) = E + A N^-alpha",
-            "mixing": "L_i(r) = c_i + k_i exp(sum_j t_ij r_j)"}
-STEP_PARAMS, SIZE_PARAMS = ("E", "B", "beta"), ("E", "A", "alpha")
+from .fit_task import law_rows
+from .laws import RecordedMixture
 
 
 @attrs.frozen(kw_only=True)
@@ -71,8 +68,8 @@ class MixturePipelineTask:
         out = unknown_datasets(spec, [(("datasets", i), d) for i, d in enumerate(self.datasets)])
         if not self.datasets:
             out.append((("datasets",), "give at least one dataset"))
-        for key, allowed in (("step_shared", STEP_PARAMS), ("size_shared", SIZE_PARAMS),
-                             ("size_fixed", SIZE_PARAMS)):
+        for key, allowed in (("step_shared", tuple(pl.STEP_NAMES)), ("size_shared", pl.SIZE_NAMES),
+                             ("size_fixed", pl.SIZE_NAMES)):
             for n in getattr(self, key):
                 if n not in allowed:
                     out.append(((key,), f"{n!r}{closest(n, allowed)} is not a parameter of the "
@@ -85,20 +82,16 @@ class MixturePipelineTask:
         return out
 
     def config(self):
-        from .pipeline import PipelineConfig
-
-        return PipelineConfig(target_step=float(self.target_step), target_size=float(self.target_size),
-                              fit_steps_max=float(self.fit_steps_max),
-                              fit_steps_min=float(self.fit_steps_min),
-                              fit_sizes_max=self.fit_sizes_max, step_shared=tuple(self.step_shared),
-                              size_shared=tuple(self.size_shared), size_fixed=dict(self.size_fixed))
+        return pl.PipelineConfig(
+            target_step=float(self.target_step), target_size=float(self.target_size),
+            fit_steps_max=float(self.fit_steps_max), fit_steps_min=float(self.fit_steps_min),
+            fit_sizes_max=self.fit_sizes_max, step_shared=tuple(self.step_shared),
+            size_shared=tuple(self.size_shared), size_fixed=dict(self.size_fixed))
 
     def run(self, ctx, name: str) -> MixturePipelineResult:
-        from .pipeline import run_pipeline
-
         curves, notes = self.curves([ctx.table(d) for d in self.datasets])
         held = self.held_out_indices(curves)
-        main, loo = run_pipeline(curves, self.config(), held, self.leave_one_out)
+        main, loo = pl.run_pipeline(curves, self.config(), held, self.leave_one_out)
         return MixturePipelineResult(name=name, datasets=tuple(self.datasets), task=self,
                                      curves=curves, main=main, loo=loo, notes=notes)
 
@@ -106,8 +99,6 @@ class MixturePipelineTask:
     def curves(self, tables) -> Tuple[Any, List[str]]:
         """The grid of losses of the concatenated ``tables`` (a DataError names a bad row)."""
         from ..laws.groups import group_label
-        from .pipeline import Curves
-
         names: Optional[Tuple[str, ...]] = None
         recs: list = []  # (size, step, domain, r tuple, loss, (table, row))
         for t in tables:
@@ -149,10 +140,10 @@ class MixturePipelineTask:
         notes = [f"{len(recs)} checkpoint losses: {len(sizes)} sizes x {len(mixtures)} mixtures x "
                  f"{len(domains)} domains x {len(steps)} steps"
                  + (f" ({int(np.isnan(losses).sum())} missing)" if np.isnan(losses).any() else "")]
-        return Curves(sizes=np.asarray(sizes, dtype=np.float64),
-                      mixtures=np.asarray(mixtures, dtype=np.float64), sources=names,
-                      domains=domains, steps=np.asarray(steps, dtype=np.float64),
-                      losses=losses), notes
+        return pl.Curves(sizes=np.asarray(sizes, dtype=np.float64),
+                         mixtures=np.asarray(mixtures, dtype=np.float64), sources=names,
+                         domains=domains, steps=np.asarray(steps, dtype=np.float64),
+                         losses=losses), notes
 
     def held_out_indices(self, curves) -> List[int]:
         out = []
@@ -185,9 +176,7 @@ def _mixture(r: np.ndarray, table, i: int) -> tuple:
 
 def _stage_errors(pred: np.ndarray, actual: np.ndarray, domains) -> Dict[str, Dict[str, float]]:
     """Errors per domain; the last axis of ``pred``/``actual`` is the domain."""
-    from .pipeline import errors
-
-    return {d: errors(pred[..., i], actual[..., i]) for i, d in enumerate(domains)}
+    return {d: pl.errors(pred[..., i], actual[..., i]) for i, d in enumerate(domains)}
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -197,8 +186,8 @@ class MixturePipelineResult:
     name: str
     datasets: Tuple[str, ...]
     task: MixturePipelineTask
-    curves: Any  # Curves
-    main: Any  # Fold
+    curves: Any  # pipeline.Curves
+    main: Any  # pipeline.Fold
     loo: List[Any] = attrs.field(factory=list)
     notes: List[str] = attrs.field(factory=list)
     kind: ClassVar[str] = "mixture_pipeline"
@@ -240,7 +229,7 @@ class MixturePipelineResult:
                                       "actual": m.step.actual[a, b, i]})
         return jsonable({
             "name": self.name, "kind": self.kind, "datasets": list(self.datasets),
-            "reference": REFERENCE, "formulas": FORMULAS,
+            "reference": pl.REFERENCE, "formulas": pl.FORMULAS,
             "config": {k: getattr(t, k) for k in (
                 "target_step", "target_size", "fit_steps_max", "fit_steps_min", "fit_sizes_max",
                 "step_shared", "size_shared", "size_fixed", "leave_one_out")},
@@ -263,16 +252,14 @@ class MixturePipelineResult:
     @classmethod
     def from_json(cls, data: Dict[str, Any], registry=None) -> MixturePipelineResult:
         """The inverse of :meth:`to_json`, for re-rendering the report and the figure."""
-        from .pipeline import Curves
-
         replay = data["replay"]
         options: Dict[str, Any] = {k: tuple(v) if isinstance(v, list) and k != "held_out" else v
                                    for k, v in replay["task"].items()}
         options["held_out"] = tuple(options.get("held_out") or ())
-        curves = Curves(sizes=_floats(data["sizes"]),
-                        mixtures=_floats(replay["mixture_proportions"]),
-                        sources=tuple(data["sources"]), domains=tuple(data["domains"]),
-                        steps=_floats(data["steps"]), losses=_floats(replay["losses"]))
+        curves = pl.Curves(sizes=_floats(data["sizes"]),
+                           mixtures=_floats(replay["mixture_proportions"]),
+                           sources=tuple(data["sources"]), domains=tuple(data["domains"]),
+                           steps=_floats(data["steps"]), losses=_floats(replay["losses"]))
         folds = [_fold_from_state(f) for f in replay["folds"]]
         return cls(name=data["name"], datasets=tuple(data["datasets"]),
                    task=MixturePipelineTask(**options), curves=curves, main=folds[0],
@@ -299,124 +286,12 @@ class MixturePipelineResult:
                         add("size", f"{k}[{d},{lb}]", x)
                 else:
                     add("size", f"{k}[{d}]", v)
-        for p in m.mixing.paper_params():
-            d = p["domain"]
-            add("mixing_exp", f"c[{d}]", p["c"])
-            add("mixing_exp", f"k[{d}]", p["k"])
-            for s, v in p["t"].items():
-                add("mixing_exp", f"t[{d},{s}]", v)
-        return out
-
-    # --- report -------------------------------------------------------------------------------
-    def markdown(self, images=frozenset()) -> List[str]:
-        c, m, t = self.curves, self.main, self.task
-        held = ", ".join(c.labels[i] for i in m.test) or "none"
-        lines = [f"## Task `{self.name}`: nested mixing-law pipeline on "
-                 f"{', '.join(f'`{d}`' for d in self.datasets)}", "",
-                 f"- Reference: {REFERENCE}",
-                 f"- Step law `{FORMULAS['step']}` per (size, mixture, domain) on steps "
-                 + (f"{t.fit_steps_min:g} to " if t.fit_steps_min else "up to ")
-                 + f"{t.fit_steps_max:g}"
-                 + (f" ({', '.join(t.step_shared)} shared by the mixtures)" if t.step_shared else "")
-                 + f", predicted at step {t.target_step:g}",
-                 f"- Size law `{FORMULAS['size']}` per (mixture, domain) across sizes "
-                 f"{', '.join(f'{n:g}' for n in m.step.sizes)}"
-                 + (f" ({', '.join(t.size_shared)} shared by the mixtures of a domain)"
-                    if t.size_shared else "")
-                 + (f", fixed {dict(t.size_fixed)}" if t.size_fixed else "")
-                 + (" (skipped: one size, the target)" if m.size.skipped else "")
-                 + f", predicted at size {t.target_size:g}",
-                 f"- Mixing law `{FORMULAS['mixing']}` per domain on the {len(m.train)} training "
-                 f"mixtures ({'/'.join(c.sources)}); held out: {held}"]
-        lines += [f"- Data: {n}" for n in self.notes]
-        image = f"pipeline_{self.name}.png"
-        if image in images:
-            lines += ["", f"![pipeline]({image})"]
-        titles = {"step": f"step law, {t.fit_steps_max:g} -> {t.target_step:g} (training mixtures)",
-                  "size": f"size law at size {t.target_size:g} (training mixtures, fit)",
-                  "held_out": "**pipeline, held-out mixture**",
-                  "mixing_only": "mixing law alone, on actual target losses (held-out mixture)",
-                  "leave_one_out": "**pipeline, leave-one-mixture-out**",
-                  "leave_one_out_mixing_only": "mixing law alone, leave-one-out"}
-        lines += ["", "Errors at the target (size, step), prediction minus actual loss:", "",
-                  "| stage | domain | n | MAE | mean abs. rel. error | max abs. rel. error |",
-                  "|---|---|---|---|---|---|"]
-        for stage, per in self.summary().items():
-            for d, e in per.items():
-                if e.get("n"):
-                    lines.append(f"| {titles[stage]} | {d} | {e['n']} | {e['mae']:.4g} | "
-                                 f"{e['rel']:.2%} | {e['max_rel']:.2%} |")
-        lines += ["", "| fold | held-out mixture | domain | predicted | actual |",
-                  "|---|---|---|---|---|"]
-        for fold, f in [("held out", m)] + [("leave-one-out", f) for f in self.loo]:
-            for b, mi in enumerate(f.test):
-                for i, d in enumerate(c.domains):
-                    lines.append(f"| {fold} | {c.labels[mi]} | {d} | {f.predicted[b, i]:.5g} | "
-                                 f"{f.actual[b, i]:.5g} |")
-        return lines + [""]
-
-    def figures(self) -> Dict[str, Any]:
-        """``pipeline_<task>.png``: per domain, the checkpoints, the step-law fits and the
-        held-out prediction at the target."""
-        return {f"pipeline_{self.name}.png": pipeline_figure(self)}
-
-
-def pipeline_figure(result: MixturePipelineResult):
-    from ..report.plots import _MARKERS, _pyplot
-
-    plt = _pyplot()
-    c, m, t = result.curves, result.main, result.task
-    fig, axes = plt.subplots(1, len(c.domains), figsize=(5.2 * len(c.domains), 4.4), squeeze=False)
-    grid = np.geomspace(max(float(c.steps.min()), t.fit_steps_min or float(c.steps.min())),
-                        max(float(c.steps.max()), t.target_step), 100)
-    markers = _MARKERS
-    for i, (ax, d) in enumerate(zip(axes[0], c.domains)):
-        for n_idx, n in enumerate(c.sizes):
-            mk = markers[n_idx % len(markers)]
-            for mi in range(len(c.mixtures)):
-                color = f"C{mi % 10}"
-                y = c.losses[n_idx, mi, i]
-                fit = c.steps <= t.fit_steps_max
-                ax.scatter(c.steps[fit], y[fit], s=12, marker=mk, color=color)
-                ax.scatter(c.steps[~fit], y[~fit], s=12, marker=mk, facecolors="none",
-                           edgecolors=color)
-                a = np.flatnonzero(np.isclose(m.step.sizes, n))
-                if mi in m.train and len(a):
-                    p = m.step.params[a[0]][m.train.index(mi)][i]
-                    ax.plot(grid, p["E"] + p["B"] * grid ** -p["beta"], color=color, lw=0.8,
-                            label=f"{c.labels[mi]}" if n_idx == 0 else None)
-                elif n_idx == 0:
-                    ax.plot([], [], color=color, lw=0.8, ls=":", label=f"{c.labels[mi]} (held out)")
-        for b in range(len(m.test)):
-            ax.scatter([t.target_step], [m.predicted[b, i]], marker="*", s=140, color="k",
-                       zorder=5, label=f"prediction at size {t.target_size:g}" if b == 0 else None)
-            if np.isfinite(m.actual[b, i]):
-                ax.scatter([t.target_step], [m.actual[b, i]], marker="x", s=60, color="C3",
-                           zorder=6, label="actual" if b == 0 else None)
-        ax.axvline(t.fit_steps_max, color="0.6", ls="--", lw=0.8)
-        ax.set_xscale("log")
-        ax.set_xlabel("step (filled: fitted; open: held out)")
-        ax.set_ylabel(f"validation loss ({d})")
-        sizes = ", ".join(f"{markers[k % len(markers)]} {n:g}" for k, n in enumerate(c.sizes))
-        ax.set_title(f"{d}: step-law fits; markers by size ({sizes})", fontsize=9)
-        ax.legend(fontsize=7, title=f"{'/'.join(c.sources)}", title_fontsize=7)
-    fig.tight_layout()
-    return fig
+        return out + law_rows(self.name, "mixing_exp", m.mixing.paper_params())
 
 
 def _floats(value) -> np.ndarray:
     """JSON lists (None for NaN) back to float64 arrays."""
     return np.array(value, dtype=np.float64)
-
-
-class _StoredMixing:
-    """The mixing law of a replayed fold: its published-form parameters, no predictions."""
-
-    def __init__(self, params, diagnostics):
-        self._params, self.diagnostics = params, diagnostics
-
-    def paper_params(self):
-        return self._params
 
 
 def _fold_state(f) -> Dict[str, Any]:
@@ -430,17 +305,16 @@ def _fold_state(f) -> Dict[str, Any]:
 
 
 def _fold_from_state(d: Dict[str, Any]):
-    from .pipeline import Fold, SizeStage, StepStage
-
     st, sz = d["step"], d["size"]
-    return Fold(train=tuple(d["train"]), test=tuple(d["test"]),
-                step=StepStage(sizes=_floats(st["sizes"]), params=st["params"],
-                               predicted=_floats(st["predicted"]), actual=_floats(st["actual"])),
-                size=SizeStage(params=sz["params"], predicted=_floats(sz["predicted"]),
-                               skipped=bool(sz["skipped"])),
-                mixing=_StoredMixing(d["mixing"]["params"], d["mixing"]["diagnostics"]),
-                predicted=_floats(d["predicted"]), actual=_floats(d["actual"]),
-                mixing_only=None if d["mixing_only"] is None else _floats(d["mixing_only"]))
+    return pl.Fold(train=tuple(d["train"]), test=tuple(d["test"]),
+                   step=pl.StepStage(sizes=_floats(st["sizes"]), params=st["params"],
+                                     predicted=_floats(st["predicted"]), actual=_floats(st["actual"])),
+                   size=pl.SizeStage(params=sz["params"], predicted=_floats(sz["predicted"]),
+                                     skipped=bool(sz["skipped"])),
+                   mixing=RecordedMixture(params=d["mixing"]["params"],
+                                          diagnostics=d["mixing"]["diagnostics"]),
+                   predicted=_floats(d["predicted"]), actual=_floats(d["actual"]),
+                   mixing_only=None if d["mixing_only"] is None else _floats(d["mixing_only"]))
 
 
 MixturePipelineTask.result_type = MixturePipelineResult  # rebuilt by `scalinglaws report`

@@ -8,7 +8,7 @@ is worth ``value_of_money`` = mu / s (dF*/ds = -mu / s for the limit normalised 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Optional
 
 import attrs
 import numpy as np
@@ -48,13 +48,6 @@ class MixtureOptimum:
     spend_binds: bool = False
     value_of_money: Optional[float] = None  # target loss gained per extra unit of `spend`
     evaluate: Optional[Callable] = attrs.field(default=None, repr=False)  # (n, S) -> (n,)
-
-    @property
-    def target_text(self) -> str:
-        """The target in words: the formula, or the weighted sum."""
-        if self.expression is not None:
-            return self.expression
-        return " + ".join(f"{w:g} x {d}" for d, w in zip(self.domains, self.weights) if w > 0)
 
     def feasible(self, rows, tol: float = 1e-12) -> np.ndarray:
         """Which mixtures (rows (n, S) summing to one) satisfy the bounds, caps and spending
@@ -112,31 +105,12 @@ class MixtureOptimum:
                 "level": 0.9,
                 "proportions_lower": dict(zip(self.sources, iv["proportions_lower"])),
                 "proportions_upper": dict(zip(self.sources, iv["proportions_upper"])),
-                "proportions_std": dict(zip(self.sources, self.draws["proportions"].std(axis=0))),
+                # column by column, as params.csv's se always was (std over axis 0 sums in
+                # another order: 1e-16 instead of 0 for a source at its cap in every draw)
+                "proportions_std": {s: float(self.draws["proportions"][:, j].std())
+                                    for j, s in enumerate(self.sources)},
                 "objective_lower": iv["objective_lower"],
                 "objective_upper": iv["objective_upper"],
                 "objective_std": float(self.draws["objective"].std()),
             }
         return jsonable(out)
-
-
-def solutions_table(opt: MixtureOptimum) -> List[Dict[str, Any]]:
-    """One row per source: proportion, bounds, active constraint, epochs, marginal value."""
-    iv = opt.interval()
-    rows = []
-    for j, s in enumerate(opt.sources):
-        row: Dict[str, Any] = {"source": s, "proportion": float(opt.proportions[j]),
-                               "lower": float(opt.lower[j]), "upper": float(opt.upper[j]),
-                               "active": "lower" if opt.at_lower[j] else (
-                                   ("availability cap" if opt.capped_by_availability[j] else "upper")
-                                   if opt.at_upper[j] else ""),
-                               "marginal_value": float(opt.marginal_value[j])}
-        if opt.epochs is not None:
-            row["epochs"] = float(opt.epochs[j])
-        if opt.cost_per_token is not None and opt.budget is not None:
-            row["spent"] = float(opt.cost_per_token[j] * opt.proportions[j] * opt.budget)
-        if iv is not None:
-            row["q05"] = float(iv["proportions_lower"][j])
-            row["q95"] = float(iv["proportions_upper"][j])
-        rows.append(row)
-    return rows

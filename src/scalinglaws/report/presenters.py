@@ -2,8 +2,8 @@
 
 Each built-in kind has one module in :mod:`scalinglaws.report` with ``markdown(result, images)``
 (its lines of report.md; ``images`` are the names of the figures written) and ``figures(result)``
-({file name: matplotlib Figure}). A result of any other kind (a plugin task, the mixture tasks)
-presents itself through its own ``markdown(images)`` and ``figures()``
+({file name: matplotlib Figure}). A result of any other kind (a plugin task) presents itself
+through its own ``markdown(images)`` and ``figures()``
 (:class:`~scalinglaws.results.Presentable`); one that does neither has no section. Reporters
 read results only through these functions and the :class:`~scalinglaws.results.TaskResult`
 protocol: they never import tasks.
@@ -15,11 +15,24 @@ from types import ModuleType
 from typing import Any, Dict, List, Optional
 
 from ..results import Presentable
-from . import allocate, compare, evaluate, fit, predict, sensitivity
+from . import (
+    allocate,
+    compare,
+    evaluate,
+    fit,
+    mixture_fit,
+    mixture_optimum,
+    mixture_pipeline,
+    predict,
+    select_sources,
+    sensitivity,
+)
 
 PRESENTERS: Dict[str, ModuleType] = {
     "fit": fit, "predict": predict, "allocate": allocate, "compare": compare,
-    "evaluate": evaluate, "sensitivity": sensitivity,
+    "evaluate": evaluate, "sensitivity": sensitivity, "mixture_fit": mixture_fit,
+    "mixture_optimum": mixture_optimum, "mixture_pipeline": mixture_pipeline,
+    "select_sources": select_sources,
 }
 
 
