@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import pkgutil
 import sys
 from importlib import metadata
 from typing import Any, Callable, Dict, List, Optional
@@ -22,17 +23,16 @@ from typing import Any, Callable, Dict, List, Optional
 import attrs
 import pluggy
 
-from . import hookspecs
+from . import builtin, hookspecs
+from .errors import ScalingLawsError, closest
+from .laws.base import LawFamily
+from .mixture.laws import MixtureLaw
 
 GROUP = "scalinglaws"
 
 
 def _builtin_modules() -> tuple:
     """Every module of :mod:`scalinglaws.builtin`, each a plugin registered like a third-party one."""
-    import pkgutil
-
-    from . import builtin
-
     return tuple(f"{builtin.__name__}.{m.name}" for m in sorted(pkgutil.iter_modules(builtin.__path__),
                                                                  key=lambda m: m.name))
 
@@ -80,7 +80,6 @@ class Registry:
     reporters: Dict[str, Registration] = attrs.Factory(dict)
     plugins: Dict[str, PluginInfo] = attrs.Factory(dict)
     problems: List[str] = attrs.Factory(list)
-    manager: Optional[pluggy.PluginManager] = None
 
     def law(self, name: str):
         return self._lookup(self.laws, "law", name)
@@ -94,8 +93,6 @@ class Registry:
 
     @staticmethod
     def _lookup(table: Dict[str, Registration], what: str, name: str):
-        from .errors import ScalingLawsError, closest
-
         if name not in table:
             raise ScalingLawsError(f"unknown {what} {name!r}{closest(name, table)}; registered: "
                                    f"{', '.join(sorted(table))}")
@@ -138,7 +135,7 @@ def build_registry(extra_plugins: tuple = (), *, entry_points: bool = True) -> R
     """Create a plugin manager, load every plugin and collect their registrations."""
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
-    registry = Registry(manager=pm)
+    registry = Registry()
 
     for module_name in DEFAULT_PLUGINS:
         module = importlib.import_module(module_name)
@@ -197,9 +194,6 @@ def _check_pending(pm: pluggy.PluginManager, registry: Registry) -> None:
 
 
 def _validator(kind: str) -> Callable:
-    from .laws.base import LawFamily
-    from .mixture.laws import MixtureLaw
-
     def check(name: str, obj: Any) -> Optional[str]:
         if kind == "laws":
             return None if isinstance(obj, LawFamily) else f"expected a LawFamily, got {obj!r}"
