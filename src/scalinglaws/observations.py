@@ -18,6 +18,7 @@ import numpy as np
 
 from .data.table import first_appearance_codes
 from .errors import DataError
+from .laws.expression import expression_law
 from .laws.groups import group_label
 from .spec.model import LawSpec
 
@@ -78,8 +79,6 @@ class Observations:
 def base_law(law: LawSpec, registry):
     """The law before constraints: the registered family, or the compiled expression."""
     if law.expression is not None:
-        from .laws.expression import expression_law
-
         return expression_law(law.expression, law.parameters, axes=law.axes)
     return registry.law(law.family)
 

@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from .. import __version__
 from ..errors import DataError
 
 CACHE_ENV = "SCALINGLAWS_CACHE_DIR"
@@ -148,8 +149,6 @@ class UrlCache:
 
 def _transfer(url: str, out, timeout: float) -> tuple:
     """Stream ``url`` into ``out``; return (sha256, bytes), or a DataError that says what broke."""
-    from .. import __version__
-
     request = urllib.request.Request(url, headers={"User-Agent": f"scalinglaws/{__version__}"})
     digest, received, expected = hashlib.sha256(), 0, None
     try:

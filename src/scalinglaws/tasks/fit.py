@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import closest
 from ..estimators.protocol import estimator_for, residual_space
 from ..fields import field
+from ..laws.expression import expression_law, expression_problems
 from ..observations import base_law, observe, resolve_law
 from ..results import FitResult, RecordedLaw, jsonable
 from ..spec.model import EstimatorSpec, ExpressionParameter, LawSpec
@@ -20,8 +21,6 @@ def law_problems(law: LawSpec, registry, at: tuple) -> list:
     """Every problem of a law spec as (path, message); a message about a formula's text is an
     :class:`~scalinglaws.errors.ExpressionError`, which locates the token inside the string."""
     if law.expression is not None:
-        from ..laws.expression import expression_law, expression_problems
-
         out = [(at + path, m) for path, m in expression_problems(law.expression, law.parameters,
                                                                    axes=law.axes)]
         if out:

@@ -39,6 +39,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("scalinglaws.testing.strategies needs hypothesis; install it with "
                       "pip install 'scalinglaws[test]' (or pip install hypothesis)") from exc
 
+from ..api import get_law
 from ..data.table import Table
 from ..laws.base import LawFamily, Parameter
 
@@ -61,8 +62,6 @@ class SimulatedRuns(NamedTuple):
 
 def _family(family: Union[str, LawFamily]) -> LawFamily:
     if isinstance(family, str):
-        from ..api import get_law
-
         return get_law(family)
     if not isinstance(family, LawFamily):
         raise TypeError(f"expected a LawFamily or a registered law's name, got {family!r}; "
