@@ -6,6 +6,7 @@ from typing import Any, Mapping, Optional, Sequence, Union
 
 import attrs
 
+from .core import enable_float64
 from .data.table import Table
 from .estimators.multistart import MultiStart
 from .estimators.protocol import estimator_for, residual_space
@@ -51,10 +52,7 @@ def fit(law: Union[str, LawFamily], table: Union[Table, Mapping[str, Any]],
     >>> sl.fit("power_law", runs).params["alpha"] > 0
     True
     """
-    from .core import enable_float64  # here, not at the top: the core loads JAX
-
     enable_float64()  # before the law's constants and the observations are made
-
     family = get_law(law) if isinstance(law, str) else law
     if not isinstance(table, Table):
         table = Table.from_columns(dict(table))

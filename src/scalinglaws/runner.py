@@ -7,11 +7,13 @@ import platform
 import shutil
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
 import attrs
 
+from .core import enable_float64
 from .data.table import Table
 from .data.transforms import prepare_table
 from .errors import ScalingLawsError
@@ -70,8 +72,6 @@ class RunResult:
 
 
 def versions() -> Dict[str, str]:
-    from importlib import metadata
-
     out = {"python": platform.python_version()}
     for dist in ("scalinglaws", "jax", "jaxlib", "numpy", "optax"):
         try:
@@ -83,10 +83,7 @@ def versions() -> Dict[str, str]:
 
 def execute(spec: Spec, registry) -> RunResult:
     """Run every task of ``spec`` in order (in float64: the tasks simulate, fit and predict)."""
-    from .core import enable_float64  # here, not at the top: the core loads JAX
-
     enable_float64()  # the one switch for a run, before any task makes arrays
-
     start = time.perf_counter()
     ctx = RunContext(spec=spec, registry=registry)
     results = [task.options.run(ctx, task.name) for task in spec.tasks]
