@@ -61,13 +61,14 @@ def fmt(v, digits: int = 4) -> str:
     return str(v)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON: numpy arrays and scalars as lists and numbers, NaN/inf as None."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist())
     if isinstance(value, (np.floating, float)):
         v = float(value)
         return v if np.isfinite(v) else None
@@ -130,7 +131,7 @@ class FitResult:
         return out
 
     def to_json(self) -> Dict[str, Any]:
-        return _jsonable({
+        return jsonable({
             "law": self.law.name,
             "formula": self.law.formula,
             "reference": getattr(self.law, "reference", ""),
@@ -228,6 +229,4 @@ def run_codes(values: Any, labels: Optional[Sequence[str]]) -> np.ndarray:
     return out
 
 
-jsonable = _jsonable
-
-__all__ = ["FitResult", "Presentable", "RecordedLaw", "TaskResult", "fmt", "jsonable", "Optional"]
+__all__ = ["FitResult", "Presentable", "RecordedLaw", "TaskResult", "fmt", "jsonable"]
