@@ -178,18 +178,20 @@ def approach3_rows(family, fit: FitResult, budgets: np.ndarray,
                 row.update({f"{q}_se": float(se[k]), f"{q}_lower": float(lo[k]),
                             f"{q}_upper": float(hi[k])})
             elif isinstance(draws, dict) and q in draws:  # (B, K) draws
-                iv = summarize(draws[q][:, k], est, level)
-                row.update({f"{q}_se": iv.se, f"{q}_lower": iv.lower, f"{q}_upper": iv.upper})
+                _with_interval(row, q, summarize(draws[q][:, k], est, level))
         for q in ("a", "b"):
             row[q] = float(exps[q][0])
             if exp_draws is not None:
-                iv = summarize(exp_draws[q], row[q], level)
-                row.update({f"{q}_se": iv.se, f"{q}_lower": iv.lower, f"{q}_upper": iv.upper})
+                _with_interval(row, q, summarize(exp_draws[q], row[q], level))
             elif unc is not None and q in unc.derived:
-                iv = unc.derived[q]
-                row.update({f"{q}_se": iv.se, f"{q}_lower": iv.lower, f"{q}_upper": iv.upper})
+                _with_interval(row, q, unc.derived[q])
         rows.append(row)
     return rows
+
+
+def _with_interval(row: Dict[str, Any], q: str, iv) -> None:
+    """Add the standard error and interval of quantity ``q`` to ``row``: q_se, q_lower, q_upper."""
+    row.update({f"{q}_se": iv.se, f"{q}_lower": iv.lower, f"{q}_upper": iv.upper})
 
 
 def allocation(family, params: Dict[str, Any], budgets: np.ndarray, method: str) -> Dict[str, Any]:
@@ -380,17 +382,11 @@ def _bootstrap_intervals(rows: List[Dict[str, Any]], boot: Dict[str, np.ndarray]
                          level: float) -> None:
     """Replace the regression intervals of approach-2 ``rows`` by bootstrap percentiles."""
     for k, row in enumerate(rows):
-        iv = summarize(boot["a"], row["a"], level)
-        row.update(a_se=iv.se, a_lower=iv.lower, a_upper=iv.upper)
-        n_iv = summarize(boot["N_opt"][:, k], row["N_opt"], level)
-        d = row["C"] / (6.0 * boot["N_opt"][:, k])
-        d_iv = summarize(d, row["D_opt"], level)
-        t_iv = summarize(d / boot["N_opt"][:, k], row["tokens_per_param"], level)
-        row.update(N_opt_se=n_iv.se, N_opt_lower=n_iv.lower, N_opt_upper=n_iv.upper,
-                   D_opt_se=d_iv.se, D_opt_lower=d_iv.lower, D_opt_upper=d_iv.upper,
-                   tokens_per_param_se=t_iv.se, tokens_per_param_lower=t_iv.lower,
-                   tokens_per_param_upper=t_iv.upper, interval="bootstrap",
-                   n_resamples=int(np.sum(np.isfinite(boot["a"]))))
+        n_opt = boot["N_opt"][:, k]
+        d = row["C"] / (6.0 * n_opt)
+        for q, draws in (("a", boot["a"]), ("N_opt", n_opt), ("D_opt", d), ("tokens_per_param", d / n_opt)):
+            _with_interval(row, q, summarize(draws, row[q], level))
+        row.update(interval="bootstrap", n_resamples=int(np.sum(np.isfinite(boot["a"]))))
 
 
 def approach_from_minima(approach: int, cs, ns, budgets, level) -> Optional[List[Dict[str, Any]]]:
