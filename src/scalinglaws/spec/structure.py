@@ -26,10 +26,6 @@ from .model import SCHEMA_VERSION, DatasetSpec, EstimatorSpec, OutputSpec, Spec,
 from .yaml_loader import Located, load_yaml
 
 
-def _float(v, _):
-    return number(v)
-
-
 def _int(v, _):
     if isinstance(v, int) and not isinstance(v, bool):
         return v
@@ -53,14 +49,12 @@ def _bool(v, _):
 def _number_or_text(v, _):
     """A table cell: a number (numeric text too, as YAML 1.1 reads `1e-3` as text), or text for
     names such as a run id (`cosine-1e-3`)."""
-    if isinstance(v, str):
-        try:
-            return _float(v, None)
-        except Invalid:
+    try:
+        return number(v)
+    except Invalid:
+        if isinstance(v, str):
             return v
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return float(v)
-    raise Invalid(f"expected a number or text, got {v!r}")
+        raise Invalid(f"expected a number or text, got {v!r}") from None
 
 
 def _collect(items: Iterable, structure_one: Callable, label: str, tp) -> list:
@@ -84,7 +78,7 @@ def _noted(exc: Exception, f) -> Exception:
 def make_converter(registry=None) -> cattrs.Converter:
     """A cattrs converter with strict scalars, container type checks and registry-tagged entries."""
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
-    for tp, hook in ((float, _float), (int, _int), (str, _str), (bool, _bool)):
+    for tp, hook in ((float, lambda v, _: number(v)), (int, _int), (str, _str), (bool, _bool)):
         conv.register_structure_hook(tp, hook)
     conv.register_structure_hook(typing.Union[float, str], _number_or_text)
 
