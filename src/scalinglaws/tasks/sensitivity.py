@@ -176,16 +176,12 @@ class SensitivityResult:
         return []
 
     def to_json(self) -> Dict[str, Any]:
-        return jsonable({"name": self.name, "kind": self.kind, "dataset": self.dataset,
-                         "law": self.law, "variants": self.variants, "spread": self.spread,
-                         "threshold": self.threshold, "truth": self.truth})
+        return jsonable({"kind": self.kind, **attrs.asdict(self)})
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], registry=None) -> SensitivityResult:
-        """Rebuild from results.json (for `scalinglaws report`)."""
-        return cls(name=data["name"], dataset=data["dataset"], law=data["law"],
-                   variants=data["variants"], spread=data["spread"],
-                   threshold=data["threshold"], truth=data.get("truth"))
+        """Rebuild from results.json (for `scalinglaws report`): every field is stored as is."""
+        return cls(**{k: data[k] for k in attrs.fields_dict(cls) if k != "truth"}, truth=data.get("truth"))
 
 
 SensitivityTask.result_type = SensitivityResult  # what `scalinglaws report` rebuilds entries with
