@@ -180,14 +180,10 @@ def _lookup(registry, kind: str, name: str, at: tuple):
 # --- turning exceptions into located problems -------------------------------------------------
 
 
-def _field_names(cl) -> list:
-    return [f.name for f in attrs.fields(cl)]
-
-
 def _explain(exc: BaseException, path: tuple) -> Iterator[tuple]:
     """(path, message, at_key) for every leaf of a cattrs exception tree."""
     if isinstance(exc, ForbiddenExtraKeysError):
-        candidates = _field_names(exc.cl) if attrs.has(exc.cl) else []
+        candidates = list(attrs.fields_dict(exc.cl)) if attrs.has(exc.cl) else []
         candidates += list(getattr(exc, "_extra_candidates", ()))
         for key in sorted(exc.extra_fields, key=str):
             yield (path + (key,), f"unknown key {key!r}{closest(str(key), candidates)}; "
@@ -278,7 +274,9 @@ def structure_spec(located: Located, registry, *, file: Optional[str] = None,
         return _structure_spec(located, registry, file, base_dir)
 
 
-_DATASET_KEYS = ("columns", "extract", "derive", "where", "exclude_largest", "exclude_smallest")
+_DATASET_TYPES = {"columns": dict[str, str], "extract": dict[str, str], "derive": dict[str, str],
+                  "where": tuple[str, ...], "exclude_largest": dict[str, int],
+                  "exclude_smallest": dict[str, int]}
 
 
 def _dataset_common(problems: _Problems, conv, entry: Any, path: tuple) -> dict:
@@ -286,9 +284,7 @@ def _dataset_common(problems: _Problems, conv, entry: Any, path: tuple) -> dict:
     out: dict = {}
     if not isinstance(entry, dict):
         return out
-    types = {"columns": dict[str, str], "extract": dict[str, str], "derive": dict[str, str],
-             "where": tuple[str, ...], "exclude_largest": dict[str, int], "exclude_smallest": dict[str, int]}
-    for key, tp in types.items():
+    for key, tp in _DATASET_TYPES.items():
         if key not in entry:
             continue
         raw = [entry[key]] if key == "where" and isinstance(entry[key], str) else entry[key]
@@ -343,7 +339,7 @@ def _structure_spec(located: Located, registry, file: Optional[str], base_dir: s
         raw_datasets = {}
     for name, entry in raw_datasets.items():
         path = ("datasets", name)
-        got = _tagged(problems, conv, registry, entry, path, "source", "sources", _DATASET_KEYS)
+        got = _tagged(problems, conv, registry, entry, path, "source", "sources", tuple(_DATASET_TYPES))
         common = _dataset_common(problems, conv, entry, path)
         if got is not None and got[1] is not None:
             check = getattr(got[1], "check", None)
