@@ -217,6 +217,7 @@ def compute_axis(family, law: LawSpec) -> Optional[str]:
 
 N_GRID = 481
 GRID_HALF_WIDTH = 12.0  # nats of log N either side of sqrt(C / 6)
+SPAN = 35.0  # nats of log C the compute multiplier is searched over, either side of C
 
 
 def loss_at_compute(family, law: LawSpec, thetas: np.ndarray, log_c: np.ndarray,
@@ -256,7 +257,7 @@ def loss_at_compute(family, law: LawSpec, thetas: np.ndarray, log_c: np.ndarray,
 
 def compute_multiplier(base, other, base_thetas: np.ndarray, other_thetas: np.ndarray,
                        log_c: np.ndarray, tokens_per_parameter: Optional[float] = None,
-                       span: float = 35.0, iterations: int = 60) -> np.ndarray:
+                       span: float = SPAN, iterations: int = 60) -> np.ndarray:
     """(B, K) log m with L_base(m C) = L_other(C): bisection in log C over +-``span`` nats.
     +inf where the baseline never reaches the other's loss within the span, -inf where it is
     already below it at C e^-span."""
@@ -403,12 +404,11 @@ class CompareTask:
         boot = compute_multiplier(base, other, boots[base.name], boots[other.name], log_c,
                                   m.tokens_per_parameter)
         per_budget = []
-        span = 35.0
         for k, c in enumerate(m.budgets):
             # Resamples where one never catches up sit at +-inf: percentiles of the clipped values,
             # mapped back to +-inf when they land on the clip.
-            lo, hi = interval(np.clip(boot[:, k], -span - 1, span + 1), self.level)
-            lo, hi = (v if abs(v) < span else math.copysign(math.inf, v) for v in (lo, hi))
+            lo, hi = interval(np.clip(boot[:, k], -SPAN - 1, SPAN + 1), self.level)
+            lo, hi = (v if abs(v) < SPAN else math.copysign(math.inf, v) for v in (lo, hi))
             per_budget.append({"budget": c, "multiplier": float(np.exp(point[k])),
                                "interval": (float(np.exp(lo)), float(np.exp(hi))),
                                "log_multiplier_se": float(np.std(boot[np.isfinite(boot[:, k]), k]))
