@@ -27,7 +27,7 @@ from ..errors import FitError
 from ..fields import at_least, field, positive
 from ..results import jsonable
 from ..spec.model import EstimatorSpec, LawSpec
-from ..uncertainty import progress
+from ..uncertainty import derived_quantities, progress
 from .compare import Candidate, candidate_problems, fit_rows, prepare
 from .fit import _truth
 
@@ -35,8 +35,7 @@ from .fit import _truth
 def quantities(family, params: Dict[str, float]) -> Dict[str, float]:
     """The parameters plus the family's derived quantities (Chinchilla: a = beta / (alpha +
     beta), b = alpha / (alpha + beta), G)."""
-    derived = family.derived(params) if family.derived is not None else {}
-    return {**params, **{k: float(v) for k, v in derived.items()}}
+    return {**params, **{k: float(v) for k, v in derived_quantities(family, params).items()}}
 
 
 @attrs.frozen(kw_only=True)
