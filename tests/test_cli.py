@@ -24,7 +24,7 @@ def test_quickstart_writes_all_outputs(runner, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "fit_chinchilla.png", "params.csv", "report.md", "results.json"]
     data = json.loads((out / "results.json").read_text())
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert len(data["spec"]["sha256"]) == 64
     assert data["versions"]["jax"]
     fit = data["tasks"][0]["fit"]
@@ -42,7 +42,7 @@ def test_json_flag_prints_results(runner, tmp_path):
     result = runner.invoke(cli, ["run", str(REPO / "specs" / "quickstart.yaml"), "--out",
                                  str(tmp_path / "o"), "--json"])
     assert result.exit_code == 0
-    assert json.loads(result.output)["schema_version"] == 2
+    assert json.loads(result.output)["schema_version"] == 3
 
 
 def test_validate_ok(runner):

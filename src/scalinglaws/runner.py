@@ -21,7 +21,8 @@ from .plugins import get_registry
 from .spec.model import Spec
 from .spec.structure import load_spec
 
-RESULTS_SCHEMA_VERSION = 2  # 2: fit.uncertainty, task data, predict and allocate results
+RESULTS_SCHEMA_VERSION = 3  # 2: fit.uncertainty, task data, predict and allocate results;
+#                            3: allocate.frontier, mixture_fit.evaluation_order (readers accept 2)
 
 
 @attrs.define

@@ -81,7 +81,7 @@ def test_delta_methods_agree_with_bootstrap_in_size(runs):
 def test_results_json_and_report_carry_the_intervals(runs, tmp_path):
     result = runs["bootstrap"]
     data = json.loads(json.dumps(result.to_json()))
-    assert data["schema_version"] == RESULTS_SCHEMA_VERSION == 2
+    assert data["schema_version"] == RESULTS_SCHEMA_VERSION == 3
     unc = data["tasks"][0]["fit"]["uncertainty"]
     assert unc["method"] == "bootstrap" and unc["level"] == 0.9
     assert set(unc["params"]["alpha"]) == {"estimate", "se", "lower", "upper"}
