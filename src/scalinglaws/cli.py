@@ -42,7 +42,7 @@ def user_errors(fn: Callable) -> Callable:
 
 
 def _registry():
-    from .plugins import get_registry
+    from .plugins import get_registry  # here, not at the top: loads JAX; --help stays instant
 
     registry = get_registry()
     for problem in registry.problems:
@@ -71,8 +71,8 @@ def cli(traceback: bool) -> None:
 @user_errors
 def run(spec: str, out: str, as_json: bool) -> None:
     """Run SPEC: fit, report, and write OUT/results.json, params.csv, report.md and plots."""
-    from .runner import run as run_spec
-    from .spec.structure import load_spec
+    from .runner import run as run_spec  # here, not at the top: loads JAX; --help stays instant
+    from .spec.structure import load_spec  # here, not at the top: loads JAX; --help stays instant
 
     registry = _registry()
     loaded = load_spec(spec, registry)
@@ -125,7 +125,7 @@ def _print_summary(result) -> None:
 @user_errors
 def report(out: str) -> None:
     """Re-render OUT/report.md and the plots from OUT/results.json alone (no refitting)."""
-    from .report.replay import rerender
+    from .report.replay import rerender  # here, not at the top: loads JAX; --help stays instant
 
     if not (Path(out) / "results.json").exists():
         raise ScalingLawsError(f"{out}/results.json not found: run a spec with --out {out} first")
@@ -138,7 +138,7 @@ def report(out: str) -> None:
 @user_errors
 def validate(spec: str) -> None:
     """Check SPEC without running it; every problem is listed with its file:line:column."""
-    from .spec.structure import load_spec
+    from .spec.structure import load_spec  # here, not at the top: loads JAX; --help stays instant
 
     loaded = load_spec(spec, _registry())
     click.echo(f"{spec}: ok ({len(loaded.datasets)} datasets, {len(loaded.tasks)} tasks)")
