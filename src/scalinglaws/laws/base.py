@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core import enable_float64
+from .groups import group_label, with_groups
 
 TRANSFORMS = ("log", "identity", "logit", "bounded")
 
@@ -303,8 +304,6 @@ class LawFamily:
         every other parameter ``E`` gets one copy per group, ``E[label]``. The inputs gain
         ``input_name``: each row's group index (0-based, into ``labels``). See
         :func:`scalinglaws.laws.groups.with_groups`."""
-        from .groups import group_label, with_groups
-
         key = (tuple(group_label(v) for v in labels), tuple(shared), input_name)
         return _derived(("groups", self, key),
                         lambda: with_groups(self, labels, shared, input_name=input_name))
