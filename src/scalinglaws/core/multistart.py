@@ -74,11 +74,13 @@ def _take(states: lm.LMState, idx) -> lm.LMState:
     return jax.tree_util.tree_map(lambda a: a[idx], states)
 
 
-def _best(states: lm.LMState, keep: int) -> lm.LMState:
-    n = states.value.shape[0]
-    if keep <= 0 or keep >= n:
+def keep_best(states, keep: int, values=None):
+    """The ``keep`` rows of a batch of solver states of least ``values`` (default: the states'
+    ``value``); all of them when ``keep`` is 0 or not below their count."""
+    values = states.value if values is None else values
+    if keep <= 0 or keep >= values.shape[0]:
         return states
-    _, idx = jax.lax.top_k(-states.value, keep)
+    _, idx = jax.lax.top_k(-values, keep)
     return _take(states, idx)
 
 
@@ -87,9 +89,9 @@ def multistart(model: Model, starts, x, target, weights, *, loss: Loss, schedule
     """Fit from every row of ``starts`` (S, P) and return the best; pure and jit-compatible."""
     states = jax.vmap(lambda th: lm.init_state(model, th, x, target, weights, loss))(starts)
     for keep, iters in schedule.stages:
-        states = _best(states, keep)
+        states = keep_best(states, keep)
         states = lm.run_fixed(model, states, x, target, weights, loss, ftol, iters, "irls")
-    states = _best(states, schedule.polish)
+    states = keep_best(states, schedule.polish)
     curvature = schedule.polish_curvature
     if curvature != "irls":
         # The states hold IRLS matrices (hess_exact = hess); with n_quadratic = 0 the first hybrid
@@ -98,7 +100,7 @@ def multistart(model: Model, starts, x, target, weights, *, loss: Loss, schedule
         states = states._replace(n_quadratic=jnp.zeros_like(states.n_quadratic))
     states = lm.run_to_convergence(model, states, x, target, weights, loss, ftol, max_iter,
                                    curvature)
-    return _finish(states.theta, states.value, states.iterations, states.done)
+    return best_first(states.theta, states.value, states.iterations, states.done)
 
 
 _multistart_jit = jit(multistart, static_argnames=("model", "loss", "schedule", "max_iter", "ftol"))
@@ -113,7 +115,7 @@ class _Rows(NamedTuple):
 
 
 def _select_split(states: lm.LMState, rows: _Rows, keep: int, n_dev: int):
-    """``_best`` over the global rows, inside the per-device program; (states, layout).
+    """``keep_best`` over the global rows, inside the per-device program; (states, layout).
 
     The objective values are gathered (a few numbers per start), the top ``keep`` are chosen on
     every device alike, and only the chosen rows travel. Padding rows get +inf first: as copies
@@ -169,7 +171,7 @@ def multistart_sharded(model: Model, starts, x, target, weights, *, mesh, loss: 
         out = (states.theta, states.value, states.iterations, states.done)
         if rows.split:
             out = sh.all_rows(out)
-        return _finish(*(a[:rows.valid] for a in out))
+        return best_first(*(a[:rows.valid] for a in out))
 
     spec = jax.sharding.PartitionSpec
     # check_vma off, as in sharding.sharded_batch_map; out_specs replicated: every device
@@ -178,7 +180,7 @@ def multistart_sharded(model: Model, starts, x, target, weights, *, mesh, loss: 
                          out_specs=spec(), check_vma=False)(starts, x, target, weights)
 
 
-def _finish(theta, value, iterations, done) -> MultiStartResult:
+def best_first(theta, value, iterations, done) -> MultiStartResult:
     """The polished survivors best first (stable sort, as in :func:`multistart`)."""
     order = jnp.argsort(value)
     theta, value, iterations, done = theta[order], value[order], iterations[order], done[order]

@@ -44,13 +44,7 @@ import jax.numpy as jnp
 
 from ._jit import jit
 from .model import Model
-from .multistart import (
-    AT_BEST_RTOL,
-    DEFAULT_SCHEDULE,
-    MultiStartResult,
-    Schedule,
-    as_float64,
-)
+from .multistart import DEFAULT_SCHEDULE, MultiStartResult, Schedule, as_float64, best_first, keep_best
 from .objectives import Loss, objective
 
 SOLVERS = ("lbfgs", "adam")
@@ -171,10 +165,6 @@ def _step(model, state: OptaxState, x, target, weights, loss, ftol, config) -> O
     return _same_dtypes(new, state)
 
 
-def _take(states, idx):
-    return jax.tree_util.tree_map(lambda a: a[idx], states)
-
-
 def optax_multistart(model: Model, starts, x, target, weights, *, loss: Loss, schedule: Schedule,
                      max_iter: int, ftol: float,
                      config: OptaxConfig) -> tuple[MultiStartResult, jax.Array]:
@@ -191,31 +181,17 @@ def optax_multistart(model: Model, starts, x, target, weights, *, loss: Loss, sc
 
     states = init(starts)
     for keep, iters in schedule.stages:
-        if 0 < keep < states.value.shape[0]:
-            _, idx = jax.lax.top_k(-states.best_value, keep)
-            states = _take(states, idx)
+        states = keep_best(states, keep, states.best_value)
         states = jax.lax.fori_loop(0, iters, lambda _, s: masked(s, ~s.done), states)
-    n = states.value.shape[0]
-    if 0 < schedule.polish < n:
-        _, idx = jax.lax.top_k(-states.best_value, schedule.polish)
-        states = _take(states, idx)
+    states = keep_best(states, schedule.polish, states.best_value)
 
     going = lambda s: (~s.done) & (s.iterations < max_iter)  # noqa: E731
     states = jax.lax.while_loop(lambda s: jnp.any(going(s)), lambda s: masked(s, going(s)),
                                 states)
     reason = jnp.where(states.done, states.reason, REASON_MAX_ITER).astype(jnp.int32)
-    order = jnp.argsort(states.best_value)
-    values = states.best_value[order]
-    best = values[0]
-    return MultiStartResult(
-        theta=states.best_theta[order[0]],
-        value=best,
-        thetas=states.best_theta[order],
-        values=values,
-        iterations=states.iterations[order],
-        converged=(reason[order] == REASON_FTOL) | (reason[order] == REASON_GTOL),
-        n_at_best=jnp.sum(values <= best + AT_BEST_RTOL * jnp.abs(best)),
-    ), reason[order]
+    converged = (reason == REASON_FTOL) | (reason == REASON_GTOL)
+    return (best_first(states.best_theta, states.best_value, states.iterations, converged),
+            reason[jnp.argsort(states.best_value)])
 
 
 _optax_jit = jit(optax_multistart,
