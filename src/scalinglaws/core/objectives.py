@@ -7,8 +7,8 @@ is how the original Chinchilla fit stopped early.
 Residuals are r = prediction - target in the estimator's space (log or linear), the sign the core
 uses everywhere: r > 0 is over-prediction (the curve above the point).
 
-A loss is one :class:`LossKind` in :data:`LOSSES`, found by :func:`loss_kind`. The solvers need
-three functions of r from it:
+A loss is one :class:`LossKind` in :data:`LOSSES`, found by name by :func:`loss_kind`. The solvers
+need three functions of r from it:
 
 * ``rho(r)``, the loss, summed into the objective;
 * ``psi(r) = rho'(r)``, the influence function: the gradient of the objective is ``J^T (w psi(r))``
@@ -29,9 +29,9 @@ Read as a likelihood, a loss gives the residual density p(r | s) = exp(-rho(r) /
 temperature s; ``log_normaliser`` is log Z(s) and ``scale`` the s maximising the likelihood of
 residuals with sum_i rho(r_i) = H, argmin_s H / s + n log Z(s) (for AIC and BIC in ``compare``).
 
-Adding a loss is one subclass of :class:`LossKind` and one entry of :data:`LOSSES`: the estimator
-takes it by name (``loss:``) with its parameters (``loss_args:``), and every solver, the bootstrap,
-the diagnostics and the information criteria use it through this interface.
+Adding a loss is one subclass and one entry of :data:`LOSSES`: the estimator takes it by name
+(``loss:``) with its parameters (``loss_args:``), and every solver, the bootstrap, the diagnostics
+and the information criteria use it through this interface.
 
 The functions take numpy or JAX arrays (JAX arrays and tracers stay in JAX), so one definition
 serves the compiled solvers and host-side code.
@@ -40,7 +40,7 @@ serves the compiled solvers and host-side code.
 from __future__ import annotations
 
 import math
-from typing import Dict, Mapping, NamedTuple, Optional
+from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
@@ -76,30 +76,20 @@ def _xp(r):
 class LossKind:
     """One per-point loss rho: its value, derivatives, curvature and likelihood normaliser.
 
-    Abstract: subclasses set ``name`` and implement ``rho``, ``psi``, ``irls``, ``newton``,
-    ``log_normaliser`` and ``describe``; ``quadratic_region``, ``scale`` and ``check`` have general
-    defaults. Each method takes the :class:`Loss` (for ``delta`` and ``args``) and residuals r
-    (numpy or JAX).
+    Abstract: subclasses set ``name`` and implement the methods declared below by their type;
+    ``quadratic_region``, ``scale`` and ``check`` have general defaults. Each method takes the
+    :class:`Loss` (for ``delta`` and ``args``) and residuals r (numpy or JAX).
     """
 
     name: str = ""
     params: Mapping[str, float] = {}  # parameters beyond delta (``loss_args``) and their defaults
     hybrid: bool = False  # rho'' differs from psi/r: lm's "hybrid" curvature splits H (see lm)
-
-    def rho(self, loss: Loss, r):
-        raise NotImplementedError
-
-    def psi(self, loss: Loss, r):
-        """rho'(r)."""
-        raise NotImplementedError
-
-    def irls(self, loss: Loss, r):
-        """psi(r) / r: the weights that make the loss a weighted least-squares majoriser."""
-        raise NotImplementedError
-
-    def newton(self, loss: Loss, r):
-        """rho''(r) (where it exists; the one-sided value at a kink)."""
-        raise NotImplementedError
+    rho: Callable[[Loss, Any], Any]
+    psi: Callable[[Loss, Any], Any]  # rho'(r)
+    irls: Callable[[Loss, Any], Any]  # psi(r) / r: weights making the loss a least-squares majoriser
+    newton: Callable[[Loss, Any], Any]  # rho''(r) where it exists; the one-sided value at a kink
+    log_normaliser: Callable[[Loss, Any], Any]  # (loss, s) -> log Z(s), Z(s) = int exp(-rho(r) / s) dr
+    describe: Callable[[Loss], str]  # the loss in words, for reports
 
     def quadratic_region(self, loss: Loss, r):
         """Boolean mask of the points where rho is quadratic, or None when that is all of them.
@@ -107,10 +97,6 @@ class LossKind:
         ``hybrid`` uses the exact curvature once at least P points (by weight) are in it; the
         diagnostics report the share of points outside it."""
         return None
-
-    def log_normaliser(self, loss: Loss, s):
-        """log Z(s), Z(s) = integral of exp(-rho(r) / s) over r."""
-        raise NotImplementedError
 
     def scale(self, loss: Loss, h: float, n: int) -> float:
         """s maximising the likelihood of n residuals with sum rho = h: argmin_s h / s + n log Z(s),
@@ -129,10 +115,6 @@ class LossKind:
     def check(self, loss: Loss) -> Optional[str]:
         """A message when the parameters of ``loss`` are out of range (None when they are fine)."""
         return None
-
-    def describe(self, loss: Loss) -> str:
-        """The loss in words, for reports."""
-        raise NotImplementedError
 
 
 class Squared(LossKind):
