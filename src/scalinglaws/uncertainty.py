@@ -190,41 +190,21 @@ def summarize(draws: np.ndarray, estimate, level: float) -> Interval:
                     lower=float(lo), upper=float(hi))
 
 
-def fit_draws(estimator, family, obs, fit, *, n: int, seed: int):
-    """The estimator's parameter draws (protocol ``draws``), with a spinner on a terminal."""
-    with progress(f"{n} parameter draws of {family.name}"):
-        return estimator.draws(family, obs, fit, n=n, seed=seed)
-
-
-def fit_covariance(estimator, family, obs, fit, method: str) -> np.ndarray:
-    """The estimator's (P, P) fitting-space covariance by ``method`` (protocol ``covariance``),
-    or a FitError saying which estimator has none."""
-    cov = estimator.covariance(family, obs, fit, method=method)
-    if cov is None:
-        raise FitError(f"estimator {type(estimator).__name__} gives no {method} covariance; use "
-                       "`uncertainty: {method: bootstrap}` (draws) instead")
-    return np.asarray(cov, dtype=np.float64)
-
-
 def delta_se(transform: Callable, theta, cov) -> Tuple[np.ndarray, np.ndarray]:
     """Delta method: (standard errors, covariance) of ``transform(theta)`` given the covariance
     ``cov`` of ``theta``: G Cov G^T with G the Jacobian of ``transform`` (forward mode)."""
-    return _delta_jit(transform)(np.asarray(theta, dtype=np.float64), np.asarray(cov))
+    se, out = _delta_jit(transform)(np.asarray(theta, dtype=np.float64), np.asarray(cov))
+    return np.asarray(se), np.asarray(out)
 
 
 @functools.cache
 def _delta_jit(transform: Callable):
-    @jax.jit
     def delta(theta, cov):
         g = jax.jacfwd(transform)(theta)
         out = g @ cov @ g.T
         return jnp.sqrt(jnp.diagonal(out)), out
 
-    def run(theta, cov):
-        se, out = delta(theta, cov)
-        return np.asarray(se), np.asarray(out)
-
-    return run
+    return jax.jit(delta)
 
 
 @functools.cache
@@ -255,7 +235,8 @@ def fit_uncertainty(spec: Optional[UncertaintySpec], family, estimator, obs, fit
     params = dict(fit.params)
     derived_hat = {k: float(v) for k, v in derived_quantities(family, params).items()}
     if spec.method == "bootstrap":
-        out = fit_draws(estimator, family, obs, fit, n=spec.n, seed=seed)
+        with progress(f"{spec.n} parameter draws of {family.name}"):
+            out = estimator.draws(family, obs, fit, n=spec.n, seed=seed)
         draws = natural_from_thetas(family, out.thetas)
         der = derived_quantities(family, draws)
         return Uncertainty(
@@ -265,7 +246,11 @@ def fit_uncertainty(spec: Optional[UncertaintySpec], family, estimator, obs, fit
             derived={k: summarize(der[k], derived_hat[k], spec.level) for k in der},
             draws=draws, thetas=np.asarray(out.thetas), seconds=time.perf_counter() - start,
             seed=seed)
-    cov = fit_covariance(estimator, family, obs, fit, spec.method)
+    cov = estimator.covariance(family, obs, fit, method=spec.method)
+    if cov is None:
+        raise FitError(f"estimator {type(estimator).__name__} gives no {spec.method} covariance; "
+                       "use `uncertainty: {method: bootstrap}` (draws) instead")
+    cov = np.asarray(cov, dtype=np.float64)
     values, _ = delta_se(_natural_transform(family), fit.theta, cov)
     names = natural_names(family)
     z = float(norm.ppf(0.5 * (1 + spec.level)))
@@ -282,4 +267,4 @@ def fit_uncertainty(spec: Optional[UncertaintySpec], family, estimator, obs, fit
 
 
 __all__ = ["UncertaintySpec", "Uncertainty", "Interval", "fit_uncertainty", "progress",
-           "derived_quantities", "fit_draws", "fit_covariance", "delta_se", "summarize", "METHODS"]
+           "derived_quantities", "delta_se", "summarize", "METHODS"]
