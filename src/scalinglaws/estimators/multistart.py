@@ -95,6 +95,11 @@ class MultiStart:
         """The loss as the compiled core takes it (:class:`scalinglaws.core.Loss`)."""
         return make_loss(self.loss, float(self.delta), self.loss_args)
 
+    def _solver_args(self) -> Dict[str, Any]:
+        """The keyword arguments of the core's multi-start solvers (``core.fit``, ``bootstrap``)."""
+        schedule = core.DEFAULT_SCHEDULE if self.schedule == "halving" else core.FULL_SCHEDULE
+        return dict(loss=self.core_loss(), schedule=schedule, max_iter=self.max_iter, ftol=self.ftol)
+
     def describe(self) -> Dict[str, Any]:
         return {"name": "multistart", **attrs.asdict(self)}
 
@@ -153,10 +158,8 @@ class MultiStart:
         distinct minima of the full fit, all in one compiled call (:func:`core.bootstrap`); the
         same seed and rows give the same resamples, so candidates on one dataset are paired."""
         model, z, t, w = self._problem(family, obs)
-        schedule = core.DEFAULT_SCHEDULE if self.schedule == "halving" else core.FULL_SCHEDULE
         out = core.bootstrap(model, self.starting_points(family, seed), z, t, w, n_resamples=n,
-                             seed=seed, loss=self.core_loss(),
-                             schedule=schedule, max_iter=self.max_iter, ftol=self.ftol)
+                             seed=seed, **self._solver_args())
         return ParameterDraws(thetas=np.asarray(out.thetas), method="bootstrap",
                               n_converged=int(np.sum(np.asarray(out.converged))), seed=seed)
 
@@ -177,8 +180,8 @@ class MultiStart:
             raise FitError(f"{n} points cannot determine the {p} parameters of {family.name!r} "
                            f"({', '.join(family.param_names)}); add runs or fix parameters")
         model, z, t, w = self._problem(family, obs)
-        loss = self.core_loss()
-        schedule = core.DEFAULT_SCHEDULE if self.schedule == "halving" else core.FULL_SCHEDULE
+        args = self._solver_args()
+        loss = args["loss"]
         reason_code = None
         if self.starts == "varpro":
             structure = family.linear_structure
@@ -194,20 +197,17 @@ class MultiStart:
             starts = self.starting_points(family, seed)
             n_starts = len(starts)
             if self.solver == "lm":
-                out = core.fit(model, starts, z, t, w, loss=loss, schedule=schedule,
-                               max_iter=self.max_iter, ftol=self.ftol)
+                out = core.fit(model, starts, z, t, w, **args)
             else:
-                out, reasons = core.fit_optax(model, starts, z, t, w, solver=self.solver, loss=loss,
-                                         schedule=schedule, max_iter=self.max_iter,
-                                         ftol=self.ftol, return_reasons=True)
+                out, reasons = core.fit_optax(model, starts, z, t, w, solver=self.solver,
+                                              return_reasons=True, **args)
                 reason_code = int(np.asarray(reasons)[0])
                 if self.solver == "adam":
                     # Adam gets near the optimum but slowly to a tight tolerance: LM finishes.
                     good = np.isfinite(np.asarray(out.values))
                     out = core.fit(model, np.asarray(out.thetas)[good] if good.any()
-                                   else np.asarray(out.thetas), z, t, w, loss=loss,
-                                   schedule=core.FULL_SCHEDULE, max_iter=self.max_iter,
-                                   ftol=self.ftol)
+                                   else np.asarray(out.thetas), z, t, w,
+                                   **{**args, "schedule": core.FULL_SCHEDULE})
                     reason_code = None
         value = float(out.value)
         if not np.isfinite(value):
@@ -218,9 +218,17 @@ class MultiStart:
         converged = bool(np.asarray(out.converged)[0])
         iterations = int(np.asarray(out.iterations)[0])
         n_at_best = int(out.n_at_best)
-        diagnostics = _diagnostics(family, model, theta, z, t, w, loss, params, converged,
-                                   iterations, self.max_iter, value, reason_code, n_at_best,
-                                   len(out.values))
+        reason = (core.diagnostics.reason_from_optax(reason_code) if reason_code is not None
+                  else core.diagnostics.reason_from_lm(converged, iterations, self.max_iter, value))
+        try:
+            diagnostics = core.diagnostics.summarise(
+                model=model, theta=theta, x=z, target=t, weights=w, loss=loss,
+                param_names=family.param_names, natural=params, ranges=_ranges(family),
+                reason=reason, n_at_best=n_at_best, n_polished=len(out.values),
+                iterations=iterations)
+        except Exception as err:  # diagnostics must never fail a fit
+            diagnostics = {"converged": converged, "reason": reason.name, "message": reason.message,
+                           "warnings": [f"diagnostics failed: {err}"]}
         return FitResult(
             law=family,
             params=params,
@@ -247,17 +255,3 @@ def _ranges(family) -> Dict[str, tuple]:
             lo, hi = p.to_natural(float(min(p.init))), p.to_natural(float(max(p.init)))
             out[p.name] = (min(lo, hi), max(lo, hi))
     return out
-
-
-def _diagnostics(family, model, theta, z, t, w, loss, params, converged, iterations, max_iter,
-                 value, reason_code, n_at_best, n_polished) -> Dict[str, Any]:
-    reason = (core.diagnostics.reason_from_optax(reason_code) if reason_code is not None
-              else core.diagnostics.reason_from_lm(converged, iterations, max_iter, value))
-    try:
-        return core.diagnostics.summarise(model=model, theta=theta, x=z, target=t, weights=w, loss=loss,
-                              param_names=family.param_names, natural=params,
-                              ranges=_ranges(family), reason=reason, n_at_best=n_at_best,
-                              n_polished=n_polished, iterations=iterations)
-    except Exception as err:  # diagnostics must never fail a fit
-        return {"converged": converged, "reason": reason.name, "message": reason.message,
-                "warnings": [f"diagnostics failed: {err}"]}
