@@ -67,6 +67,7 @@ UNROLL_MAX_P = 8
 
 
 class LMState(NamedTuple):
+    # theta, then the fields of Normal (the objective and its normal equations at theta)
     theta: jax.Array  # (P,)
     value: jax.Array  # objective at theta (inf if not finite)
     grad: jax.Array  # (P,) gradient of the objective at theta
@@ -217,18 +218,9 @@ def init_state(model: Model, theta, x, target, weights, loss: Loss,
                curvature: str = "irls", lam=LAMBDA_INIT) -> LMState:
     _check_curvature(curvature)
     ev = evaluate(model, theta, x, target, weights, loss, curvature)
-    return LMState(
-        theta=theta,
-        value=ev.value,
-        grad=ev.grad,
-        hess=ev.hess,
-        hess_exact=ev.hess_exact,
-        n_quadratic=ev.n_quadratic,
-        lam=jnp.asarray(lam, theta.dtype),
-        iterations=jnp.asarray(0, jnp.int32),
-        small_steps=jnp.asarray(0, jnp.int32),
-        done=~jnp.isfinite(ev.value),
-    )
+    return LMState(theta, *ev, lam=jnp.asarray(lam, theta.dtype),
+                   iterations=jnp.asarray(0, jnp.int32), small_steps=jnp.asarray(0, jnp.int32),
+                   done=~jnp.isfinite(ev.value))
 
 
 def step(model: Model, state: LMState, x, target, weights, loss: Loss, ftol: float,
